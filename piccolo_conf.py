@@ -1,0 +1,10 @@
+"""Piccolo configuration: the engine comes from the same settings as the app."""
+
+from piccolo.conf.apps import AppRegistry
+
+from plateforme.db import build_engine
+from plateforme.settings import get_settings
+
+DB = build_engine(get_settings())
+
+APP_REGISTRY = AppRegistry(apps=["sites.piccolo_app"])

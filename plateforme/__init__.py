@@ -1,0 +1,1 @@
+"""Composition root of the service: settings, database, errors, auth, app factory, CLI."""

@@ -1,0 +1,1 @@
+"""Territoires, sites (contact points), services, opening hours, closures, communes, agents."""

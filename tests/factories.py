@@ -1,0 +1,111 @@
+"""Small helpers that build rows for tests; each call makes names unique."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any
+
+from sites.tables import Agent, AgentService, AgentSite, Commune, Service, Site, SiteService, Territoire
+
+_counter = itertools.count(1)
+
+TOULOUSE = {
+    "insee": "31555",
+    "nom": "Toulouse",
+    "nom_normalise": "toulouse",
+    "departement": "31",
+    "region": "76",
+    "codes_postaux": "31000 31100 31200 31300 31400 31500",
+    "latitude": 43.604462,
+    "longitude": 1.444247,
+    "population": 504078,
+}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix} {next(_counter)}-{uuid.uuid4().hex[:6]}"
+
+
+async def commune(**values: Any) -> Commune:
+    data = {**TOULOUSE, **values}
+    existing = await Commune.objects().where(Commune.insee == data["insee"]).first()
+    if existing is not None:
+        return existing
+    row = Commune(**data)
+    await row.save()
+    return row
+
+
+async def territoire(**values: Any) -> Territoire:
+    data: dict[str, Any] = {
+        "nom": unique("Territoire"),
+        "kind": "departement",
+        "code": "31",
+        "fuseau_horaire": "Europe/Paris",
+    }
+    data.update(values)
+    row = Territoire(**data)
+    await row.save()
+    return row
+
+
+async def service(territoire_row: Territoire, code: str = "pmi", nom: str = "PMI") -> Service:
+    row = Service(territoire=territoire_row.id, code=code, nom=nom)
+    await row.save()
+    return row
+
+
+async def site(
+    territoire_row: Territoire,
+    *,
+    services: list[Service] = (),  # type: ignore[assignment]
+    commune_row: Commune | None = None,
+    **values: Any,
+) -> Site:
+    commune_row = commune_row or await commune()
+    data: dict[str, Any] = {
+        "territoire": territoire_row.id,
+        "kind": "centre",
+        "nom": unique("Maison des Solidarités"),
+        "adresse": "1 place du Capitole, 31000 Toulouse",
+        "commune": commune_row.id,
+        "latitude": commune_row.latitude,
+        "longitude": commune_row.longitude,
+        "horaires": {"lundi": [["09:00", "12:00"], ["13:30", "17:00"]]},
+    }
+    data.update(values)
+    row = Site(**data)
+    await row.save()
+    for service_row in services:
+        await SiteService(site=row.id, service=service_row.id).save()
+    return row
+
+
+async def agent(
+    territoire_row: Territoire,
+    *,
+    role: str = "agent",
+    password: str = "mot de passe solide",
+    sites: list[Site] = (),  # type: ignore[assignment]
+    services: list[Service] = (),  # type: ignore[assignment]
+    **values: Any,
+) -> Agent:
+    from plateforme.passwords import hash_password
+
+    data: dict[str, Any] = {
+        "territoire": territoire_row.id,
+        "prenom": "Camille",
+        "nom": unique("Agent").replace(" ", "-"),
+        "email": f"{uuid.uuid4().hex[:10]}@exemple.fr",
+        "mot_de_passe": hash_password(password),
+        "role": role,
+    }
+    data.update(values)
+    row = Agent(**data)
+    await row.save()
+    for site_row in sites:
+        await AgentSite(agent=row.id, site=site_row.id).save()
+    for service_row in services:
+        await AgentService(agent=row.id, service=service_row.id).save()
+    return row
