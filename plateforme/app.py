@@ -1,0 +1,95 @@
+"""The application factory: the one place where the packages are wired together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from plateforme import db
+from plateforme.auth import session_config
+from plateforme.health import HealthController
+from plateforme.http_errors import EXCEPTION_HANDLERS
+from plateforme.settings import PROJECT_ROOT, Settings, get_settings
+
+TEMPLATE_DIRS = [
+    PROJECT_ROOT / "plateforme" / "templates",
+    PROJECT_ROOT / "sites" / "templates",
+]
+
+
+def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncIterator[None]:
+        await db.start(settings)
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            await db.stop()
+
+    return database
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    from sites.controllers import ROUTE_HANDLERS as SITES_HANDLERS
+    from sites.services.agents import load_principal
+
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            *SITES_HANDLERS,
+            create_static_files_router(
+                path="/static", directories=[Path(PROJECT_ROOT / "plateforme" / "static")]
+            ),
+        ],
+        lifespan=[_lifespan(settings)],
+        middleware=[session_config(settings).middleware],
+        csrf_config=CSRFConfig(
+            secret=settings.csrf_secret,
+            cookie_name="rdv_csrf",
+            cookie_secure=settings.cookie_secure,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+        ),
+        template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="RDV & file d'attente",
+            version="0.1.0",
+            description=(
+                "Prise de rendez-vous, files d'attente, bornes et écrans des collectivités."
+            ),
+            path="/schema",
+            render_plugins=[
+                JsonRenderPlugin(path="/openapi.json"),
+                SwaggerRenderPlugin(path="/swagger"),
+            ],
+            components=Components(
+                security_schemes={
+                    "session": SecurityScheme(
+                        type="apiKey", name="rdv_session", security_scheme_in="cookie"
+                    )
+                }
+            ),
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            log_exceptions="never",
+        ),
+        state=State({"principal_loader": load_principal, "settings": settings, "ready": False}),
+        debug=False,
+    )

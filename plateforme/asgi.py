@@ -1,0 +1,5 @@
+"""ASGI entry point for uvicorn: `uvicorn plateforme.asgi:app`."""
+
+from plateforme.app import create_app
+
+app = create_app()

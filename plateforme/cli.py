@@ -1,0 +1,182 @@
+"""Command line: `python -m plateforme <command>` (also installed as `rdv-file`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
+
+from plateforme.errors import DomainError  # noqa: E402
+from plateforme.settings import get_settings  # noqa: E402
+
+
+async def _with_engine(work: Callable[[], Awaitable[Any]]) -> Any:
+    from plateforme import db
+
+    await db.start(get_settings())
+    try:
+        return await work()
+    finally:
+        await db.stop()
+
+
+def _cmd_migrate(args: argparse.Namespace) -> None:
+    from plateforme.migrations import migrate
+
+    asyncio.run(migrate())
+    print("Base de données à jour.")
+
+
+def _cmd_import_communes(args: argparse.Namespace) -> None:
+    from sites.services.communes import import_communes
+
+    report = asyncio.run(
+        _with_engine(
+            lambda: import_communes(Path(args.fichier)) if args.fichier else import_communes()
+        )
+    )
+    print(f"Communes : {report}")
+
+
+def _cmd_import_sites(args: argparse.Namespace) -> None:
+    from sites.services.importer import import_sites
+
+    async def work() -> Any:
+        territoire_id = await _territoire_id(args.territoire)
+        return await import_sites(
+            Path(args.fichier),
+            territoire_id=territoire_id,
+            kind=args.kind,
+            service_codes=args.service or (),
+        )
+
+    report = asyncio.run(_with_engine(work))
+    print(f"Sites : {report}")
+
+
+def _cmd_seed_demo(args: argparse.Namespace) -> None:
+    from sites.services.demo import seed_demo
+
+    report = asyncio.run(_with_engine(seed_demo))
+    print(f"Démo : {report}")
+
+
+async def _territoire_id(value: str) -> int:
+    from plateforme.errors import NotFound
+    from sites.tables import Territoire
+
+    query = Territoire.select(Territoire.id)
+    row = await (
+        query.where(Territoire.id == int(value))
+        if value.isdigit()
+        else query.where(Territoire.nom == value)
+    ).first()
+    if row is None:
+        raise NotFound(f"Territoire inconnu : {value}", code="territoire_introuvable")
+    return int(row["id"])
+
+
+def _cmd_create_admin(args: argparse.Namespace) -> None:
+    from sites.services.comptes import create_admin
+
+    password = os.environ.get("RDV_ADMIN_PASSWORD") or getpass.getpass(
+        "Mot de passe (12 caractères au moins) : "
+    )
+    agent_id = asyncio.run(
+        _with_engine(
+            lambda: create_admin(
+                email=args.email,
+                password=password,
+                prenom=args.prenom,
+                nom=args.nom,
+                territoire=args.territoire,
+                kind=args.kind,
+                code=args.code,
+                fuseau_horaire=args.fuseau,
+            )
+        )
+    )
+    print(f"Administrateur créé (agent n° {agent_id}).")
+
+
+def _cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "plateforme.asgi:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m plateforme", description="RDV & file d'attente"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="applique les migrations").set_defaults(run=_cmd_migrate)
+
+    communes = commands.add_parser("import-communes", help="charge les 34 875 communes de France")
+    communes.add_argument("--fichier", help="CSV des communes (par défaut, celui du projet)")
+    communes.set_defaults(run=_cmd_import_communes)
+
+    sites = commands.add_parser(
+        "import-sites", help="charge des lieux d'accueil depuis un CSV de mairies"
+    )
+    sites.add_argument("fichier", help="CSV au format de sites/data/mairies-*.csv")
+    sites.add_argument("--territoire", required=True, help="identifiant ou nom exact du territoire")
+    sites.add_argument("--kind", default="permanence", choices=("centre", "antenne", "permanence"))
+    sites.add_argument("--service", action="append", help="code d'un service proposé (répétable)")
+    sites.set_defaults(run=_cmd_import_sites)
+
+    commands.add_parser("seed-demo", help="charge la démonstration (une seule fois)").set_defaults(
+        run=_cmd_seed_demo
+    )
+
+    admin = commands.add_parser(
+        "create-admin",
+        help="crée un administrateur de territoire (mot de passe : RDV_ADMIN_PASSWORD ou saisi)",
+    )
+    admin.add_argument("--email", required=True)
+    admin.add_argument(
+        "--territoire", required=True, help="nom du territoire (créé s'il n'existe pas)"
+    )
+    admin.add_argument("--prenom", default="Admin")
+    admin.add_argument("--nom", default="Territoire")
+    admin.add_argument("--kind", default="departement", choices=("departement", "region"))
+    admin.add_argument("--code", default="", help="code INSEE du département ou de la région")
+    admin.add_argument("--fuseau", default="Europe/Paris", help="fuseau horaire IANA du territoire")
+    admin.set_defaults(run=_cmd_create_admin)
+
+    serve = commands.add_parser("serve", help="sert l'application (uvicorn)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except DomainError as error:
+        print(f"Erreur : {error.message}", file=sys.stderr)
+        for field, message in error.fields.items():
+            print(f"  - {field} : {message}", file=sys.stderr)
+        for line, message in getattr(error, "lines", []):
+            print(f"  - ligne {line} : {message}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,8 @@
+"""HTTP handlers of the sites app: public directory API, sign-in, administration pages."""
+
+from sites.controllers.admin import AdminController
+from sites.controllers.connexion import ConnexionController
+
+ROUTE_HANDLERS = [ConnexionController, AdminController]
+
+__all__ = ["ROUTE_HANDLERS"]
