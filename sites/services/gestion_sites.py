@@ -67,6 +67,7 @@ async def territoire_site(principal: Principal, site_id: int) -> dict[str, Any]:
             Site.commune.nom.as_alias("commune_nom"),
         )
         .where(Site.id == site_id, Site.territoire == principal.territoire_id)
+        .output(load_json=True)
         .first()
     )
     if site is None:
