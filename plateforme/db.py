@@ -78,3 +78,14 @@ async def ping() -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not reachable"
         return False
     return True
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """True for a unique-index violation, whichever engine raised it."""
+    if isinstance(error, sqlite3.IntegrityError):
+        return "UNIQUE constraint failed" in str(error)
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is installed with piccolo[postgres]
+        return False
+    return isinstance(error, asyncpg.UniqueViolationError)

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from plateforme.auth import ROLE_ADMIN, ROLE_AGENT, ROLE_RESPONSABLE, Principal
-from plateforme.db import write_transaction
+from plateforme.db import is_unique_violation, write_transaction
 from plateforme.errors import Forbidden, NotFound
 from plateforme.passwords import MIN_LENGTH, hash_password
 from sites.services.forms import Form
@@ -91,43 +91,54 @@ async def save_agent(principal: Principal, form: Form, agent_id: int | None = No
         form.errors.add("sites", "Un responsable de site doit avoir au moins un site.")
     form.errors.raise_if_any()
     password_hash = await asyncio.to_thread(hash_password, password) if password else None
-    async with write_transaction():
-        taken = Agent.select(Agent.id).where(Agent.email == email)
-        if agent_id is not None:
-            taken = taken.where(Agent.id != agent_id)
-        if await taken.first():
-            form.errors.add("email", "Cette adresse est déjà utilisée par un autre compte.")
-            form.errors.raise_if_any()
-        values: dict[Any, Any] = {
-            "prenom": prenom,
-            "nom": nom,
-            "email": email,
-            "role": role,
-            "actif": actif,
-        }
-        if agent_id is None:
-            row = Agent(territoire=principal.territoire_id, mot_de_passe=password_hash, **values)
-            await row.save()
-            agent_id = int(row.id)
-        else:
-            previous = (
-                await Agent.select(Agent.actif, Agent.role).where(Agent.id == agent_id).first()
-            )
-            assert previous is not None
-            if password_hash or (previous["actif"] and not actif) or previous["role"] != role:
-                # Sign the agent out everywhere: their rights or credentials changed.
-                values[Agent.session_epoch] = Agent.session_epoch + 1
-            if password_hash:
-                values["mot_de_passe"] = password_hash
-            await Agent.update(values).where(Agent.id == agent_id)
-            await AgentSite.delete().where(AgentSite.agent == agent_id)
-            await AgentService.delete().where(AgentService.agent == agent_id)
-        if site_ids:
-            await AgentSite.insert(*(AgentSite(agent=agent_id, site=s) for s in sorted(site_ids)))
-        if service_ids:
-            await AgentService.insert(
-                *(AgentService(agent=agent_id, service=s) for s in sorted(service_ids))
-            )
+    try:
+        async with write_transaction():
+            taken = Agent.select(Agent.id).where(Agent.email == email)
+            if agent_id is not None:
+                taken = taken.where(Agent.id != agent_id)
+            if await taken.first():
+                form.errors.add("email", "Cette adresse est déjà utilisée par un autre compte.")
+                form.errors.raise_if_any()
+            values: dict[Any, Any] = {
+                "prenom": prenom,
+                "nom": nom,
+                "email": email,
+                "role": role,
+                "actif": actif,
+            }
+            if agent_id is None:
+                row = Agent(
+                    territoire=principal.territoire_id, mot_de_passe=password_hash, **values
+                )
+                await row.save()
+                agent_id = int(row.id)
+            else:
+                previous = (
+                    await Agent.select(Agent.actif, Agent.role).where(Agent.id == agent_id).first()
+                )
+                assert previous is not None
+                if password_hash or (previous["actif"] and not actif) or previous["role"] != role:
+                    # Sign the agent out everywhere: their rights or credentials changed.
+                    values[Agent.session_epoch] = Agent.session_epoch + 1
+                if password_hash:
+                    values["mot_de_passe"] = password_hash
+                await Agent.update(values).where(Agent.id == agent_id)
+                await AgentSite.delete().where(AgentSite.agent == agent_id)
+                await AgentService.delete().where(AgentService.agent == agent_id)
+            if site_ids:
+                await AgentSite.insert(
+                    *(AgentSite(agent=agent_id, site=s) for s in sorted(site_ids))
+                )
+            if service_ids:
+                await AgentService.insert(
+                    *(AgentService(agent=agent_id, service=s) for s in sorted(service_ids))
+                )
+    except Exception as error:
+        # Two admins creating the same e-mail at once: the unique index decides.
+        if not is_unique_violation(error):
+            raise
+        form.errors.add("email", "Cette adresse est déjà utilisée par un autre compte.")
+        form.errors.raise_if_any()
     return agent_id
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from plateforme.auth import Principal
-from plateforme.db import write_transaction
+from plateforme.db import is_unique_violation, write_transaction
 from plateforme.errors import Forbidden, Invalid, NotFound
 from sites.services.forms import Form
 from sites.services.horaires import JOURS, HorairesIllisibles, horaires_to_json, parse_horaires
@@ -221,27 +221,34 @@ async def save_service(principal: Principal, form: Form, service_id: int | None 
     description = form.text("description", max_length=2000)
     if code and not re.fullmatch(r"[a-z0-9][a-z0-9-]*", code):
         form.errors.add("code", "Lettres minuscules, chiffres et tirets seulement (ex. pmi).")
-    async with write_transaction():
-        if service_id is not None:
-            found = (
-                await Service.select(Service.id)
-                .where(Service.id == service_id, Service.territoire == principal.territoire_id)
-                .first()
+    try:
+        async with write_transaction():
+            if service_id is not None:
+                found = (
+                    await Service.select(Service.id)
+                    .where(Service.id == service_id, Service.territoire == principal.territoire_id)
+                    .first()
+                )
+                if found is None:
+                    raise NotFound("Ce service n'existe pas.", code="service_introuvable")
+            same_code = Service.select(Service.id).where(
+                Service.territoire == principal.territoire_id, Service.code == code
             )
-            if found is None:
-                raise NotFound("Ce service n'existe pas.", code="service_introuvable")
-        same_code = Service.select(Service.id).where(
-            Service.territoire == principal.territoire_id, Service.code == code
-        )
-        if service_id is not None:
-            same_code = same_code.where(Service.id != service_id)
-        if code and await same_code.first():
-            form.errors.add("code", "Ce code est déjà utilisé par un autre service.")
+            if service_id is not None:
+                same_code = same_code.where(Service.id != service_id)
+            if code and await same_code.first():
+                form.errors.add("code", "Ce code est déjà utilisé par un autre service.")
+            form.errors.raise_if_any()
+            values = {"code": code, "nom": nom, "description": description}
+            if service_id is None:
+                row = Service(territoire=principal.territoire_id, **values)
+                await row.save()
+                return int(row.id)
+            await Service.update(values).where(Service.id == service_id)
+            return service_id
+    except Exception as error:
+        if not is_unique_violation(error):
+            raise
+        form.errors.add("code", "Ce code est déjà utilisé par un autre service.")
         form.errors.raise_if_any()
-        values = {"code": code, "nom": nom, "description": description}
-        if service_id is None:
-            row = Service(territoire=principal.territoire_id, **values)
-            await row.save()
-            return int(row.id)
-        await Service.update(values).where(Service.id == service_id)
-        return service_id
+        raise
