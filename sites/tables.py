@@ -3,7 +3,7 @@ with CREATE UNIQUE INDEX (Piccolo's composite Unique fails on SQLite)."""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.columns import (
     JSON,
@@ -34,7 +34,7 @@ class Commune(Table, tablename="commune"):
     population = Integer(default=0)
 
 
-class TerritoireKind(str, Enum):
+class TerritoireKind(StrEnum):
     departement = "departement"
     region = "region"
 
@@ -56,7 +56,7 @@ class Service(Table, tablename="service"):
     description = Text(default="")
 
 
-class SiteKind(str, Enum):
+class SiteKind(StrEnum):
     centre = "centre"
     antenne = "antenne"
     permanence = "permanence"
@@ -105,7 +105,7 @@ class Sectorisation(Table, tablename="sectorisation"):
     site = ForeignKey(references=Site, null=False, index=True)
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     admin = "admin"  # administers the whole territoire
     responsable = "responsable"  # manages their sites
     agent = "agent"

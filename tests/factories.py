@@ -6,10 +6,20 @@ import itertools
 import uuid
 from typing import Any
 
-from sites.tables import Agent, AgentService, AgentSite, Commune, Service, Site, SiteService, Territoire
+from sites.tables import (
+    Agent,
+    AgentService,
+    AgentSite,
+    Commune,
+    Service,
+    Site,
+    SiteService,
+    Territoire,
+)
 
 _counter = itertools.count(1)
 
+# The real row of sites/data/communes-france.csv, so that importing the file changes nothing.
 TOULOUSE = {
     "insee": "31555",
     "nom": "Toulouse",
@@ -17,9 +27,9 @@ TOULOUSE = {
     "departement": "31",
     "region": "76",
     "codes_postaux": "31000 31100 31200 31300 31400 31500",
-    "latitude": 43.604462,
-    "longitude": 1.444247,
-    "population": 504078,
+    "latitude": 43.604049,
+    "longitude": 1.443047,
+    "population": 479553,
 }
 
 

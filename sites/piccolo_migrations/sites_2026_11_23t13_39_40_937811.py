@@ -85,7 +85,7 @@ class Territoire(Table, tablename="territoire", schema=None):
 
 ID = "2026-11-23T13:39:40:937811"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "Initial tables of the sites app"
 
 
 async def forwards():
