@@ -42,7 +42,9 @@ def _cmd_import_communes(args: argparse.Namespace) -> None:
             lambda: import_communes(Path(args.fichier)) if args.fichier else import_communes()
         )
     )
-    print(f"Communes : {report}")
+    print(
+        f"Communes : {report.created} créées, {report.updated} mises à jour, {report.unchanged} inchangées."
+    )
 
 
 def _cmd_import_sites(args: argparse.Namespace) -> None:
@@ -58,14 +60,17 @@ def _cmd_import_sites(args: argparse.Namespace) -> None:
         )
 
     report = asyncio.run(_with_engine(work))
-    print(f"Sites : {report}")
+    print(f"Lieux : {report.created} créés, {report.updated} mis à jour.")
 
 
 def _cmd_seed_demo(args: argparse.Namespace) -> None:
     from sites.services.demo import seed_demo
 
     report = asyncio.run(_with_engine(seed_demo))
-    print(f"Démo : {report}")
+    print(
+        f"Démo : {report.territoires} territoires, {report.services} services, {report.sites} lieux, "
+        f"{report.agents} agents, {report.sectorisations} sectorisations créés."
+    )
 
 
 async def _territoire_id(value: str) -> int:
@@ -174,9 +179,13 @@ def main(argv: list[str] | None = None) -> int:
         args.run(args)
     except DomainError as error:
         print(f"Erreur : {error.message}", file=sys.stderr)
-        for field, message in error.fields.items():
-            print(f"  - {field} : {message}", file=sys.stderr)
-        for line, message in getattr(error, "lines", []):
-            print(f"  - ligne {line} : {message}", file=sys.stderr)
+        lines = getattr(error, "lines", None)
+        details = (
+            [f"ligne {n} : {m}" for n, m in sorted(lines)]
+            if lines
+            else [f"{field} : {message}" for field, message in error.fields.items()]
+        )
+        for detail in details:
+            print(f"  - {detail}", file=sys.stderr)
         return 2
     return 0
