@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "Prise de rendez-vous, files d'attente, bornes et écrans des collectivités."
             ),
             path="/schema",
+            use_handler_docstrings=True,
             render_plugins=[
                 JsonRenderPlugin(path="/openapi.json"),
                 SwaggerRenderPlugin(path="/swagger"),

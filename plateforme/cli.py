@@ -43,7 +43,8 @@ def _cmd_import_communes(args: argparse.Namespace) -> None:
         )
     )
     print(
-        f"Communes : {report.created} créées, {report.updated} mises à jour, {report.unchanged} inchangées."
+        f"Communes : {report.created} créées, {report.updated} mises à jour, "
+        f"{report.unchanged} inchangées."
     )
 
 
@@ -68,8 +69,9 @@ def _cmd_seed_demo(args: argparse.Namespace) -> None:
 
     report = asyncio.run(_with_engine(seed_demo))
     print(
-        f"Démo : {report.territoires} territoires, {report.services} services, {report.sites} lieux, "
-        f"{report.agents} agents, {report.sectorisations} sectorisations créés."
+        f"Démo : {report.territoires} territoires, {report.services} services, "
+        f"{report.sites} lieux, {report.agents} agents, "
+        f"{report.sectorisations} sectorisations créés."
     )
 
 

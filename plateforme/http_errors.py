@@ -23,6 +23,7 @@ from plateforme.errors import DomainError, Forbidden, Invalid, NotAuthenticated,
 
 logger = logging.getLogger("plateforme.errors")
 
+_MISSING = re.compile(r"Missing required \w+ parameter '([^']+)'")
 JSON_PREFIXES = ("/api/", "/health", "/ready", "/schema")
 
 _TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -101,7 +102,12 @@ def validation_handler(
         key = str(item.get("key") or "corps")
         fields.setdefault(key, _french(str(item.get("message", ""))))
     if not fields:
-        fields["corps"] = "contenu illisible"
+        # Litestar names a missing parameter only in the detail text.
+        missing = _MISSING.search(error.detail or "")
+        if missing:
+            fields[missing.group(1)] = "obligatoire"
+        else:
+            fields["corps"] = "contenu illisible"
     return _render(request, Invalid("Certaines valeurs sont invalides.", fields=fields))
 
 

@@ -2,7 +2,8 @@
 
 from sites.controllers.admin import AdminController
 from sites.controllers.connexion import ConnexionController
+from sites.controllers.public import PublicController
 
-ROUTE_HANDLERS = [ConnexionController, AdminController]
+ROUTE_HANDLERS = [PublicController, ConnexionController, AdminController]
 
 __all__ = ["ROUTE_HANDLERS"]

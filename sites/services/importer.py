@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -186,7 +185,7 @@ def _site_row(
                 f"({MAX_DISTANCE_KM:g} km au plus)"
             )
     try:
-        horaires = parse_horaires(_sans_doublons(values["horaires"]))
+        horaires = parse_horaires(values["horaires"], fusionner=True)
     except HorairesIllisibles as error:
         problems.append(str(error))
     if problems or latitude is None or longitude is None:
@@ -208,23 +207,6 @@ def _coordonnee(value: str, name: str, limit: float, problems: list[str]) -> flo
     else:
         return number
     return None
-
-
-def _sans_doublons(raw: str) -> str | dict[str, Any]:
-    """The Annuaire repeats some intervals word for word (["14:00", "16:00"] twice): a repeat
-    says nothing more, so it is dropped. Real overlaps are still refused by parse_horaires."""
-    try:
-        data = json.loads(raw) if raw else None
-    except json.JSONDecodeError:
-        return raw
-    if not isinstance(data, dict):
-        return raw
-    return {
-        jour: [i for n, i in enumerate(intervals) if i not in intervals[:n]]
-        if isinstance(intervals, list)
-        else intervals
-        for jour, intervals in data.items()
-    }
 
 
 async def communes_positions() -> dict[str, tuple[int, tuple[float, float] | None]]:

@@ -93,7 +93,6 @@ def test_a_file_without_a_required_column_is_refused_whole_naming_the_columns() 
         (line(horaires='{"lundy": [["08:30", "12:00"]]}'), "jour inconnu « lundy »"),
         (line(horaires='{"mardi": [["14:00", "09:00"]]}'), "finit avant de commencer"),
         (line(horaires='{"mardi": [["8h30", "12:00"]]}'), "heure « 8h30 » invalide"),
-        (line(horaires='{"mardi": [["08:00", "12:00"], ["11:00", "13:00"]]}'), "chevauchent"),
         (line(nom=""), "nom vide"),
         (line(adresse=" "), "adresse vide"),
         (line(nom="M" * 151), "nom trop long"),
@@ -245,3 +244,12 @@ def test_a_quoted_address_over_two_lines_keeps_the_line_numbers_of_the_file() ->
     lines = refused(csv_text(two_lines, line("31555", "Mairie de Toulouse", latitude="x")))
 
     assert lines[0][0] == 4
+
+
+def test_two_schedules_concatenated_by_the_source_are_merged_into_their_union() -> None:
+    # Seven town halls of the Hauts-de-France have overlapping intervals in the Annuaire.
+    hours = '{"mardi": [["08:00", "12:00"], ["11:00", "13:00"], ["14:00", "17:00"]]}'
+
+    [row] = parse_sites_csv(csv_text(line(horaires=hours)), COMMUNES)
+
+    assert row.horaires == {"mardi": [(time(8), time(13)), (time(14), time(17))]}
