@@ -2,8 +2,9 @@
 
 from sites.controllers.admin import AdminController
 from sites.controllers.connexion import ConnexionController
+from sites.controllers.pages import AnnuairePageController
 from sites.controllers.public import PublicController
 
-ROUTE_HANDLERS = [PublicController, ConnexionController, AdminController]
+ROUTE_HANDLERS = [AnnuairePageController, PublicController, ConnexionController, AdminController]
 
 __all__ = ["ROUTE_HANDLERS"]

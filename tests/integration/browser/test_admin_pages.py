@@ -91,3 +91,16 @@ async def test_the_accessibility_check_does_catch_a_serious_violation(page: Page
         assert "label" in str(error)
     else:
         raise AssertionError("axe-core did not report an unlabelled field")
+
+
+async def test_the_public_search_page_is_accessible_before_and_after_a_search(page: Page) -> None:
+    territoire = await factories.territoire()
+    service = await factories.service(territoire, code="pmi-a11y", nom="PMI accessible")
+    await factories.site(territoire, services=[service], nom="Centre accessible")
+    await page.goto("/")
+    await assert_accessible(page)
+    await page.get_by_label("Votre commune ou votre code postal").fill("31000")
+    await page.get_by_label("Service").select_option("pmi-a11y")
+    await page.get_by_role("button", name="Rechercher").click()
+    await expect(page.get_by_role("heading", name="Centre accessible")).to_be_visible()
+    await assert_accessible(page)
