@@ -9,7 +9,7 @@ from pathlib import Path
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
-from litestar.datastructures import State
+from litestar.datastructures import ResponseHeader, State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -26,6 +26,15 @@ from plateforme.settings import PROJECT_ROOT, Settings, get_settings
 TEMPLATE_DIRS = [
     PROJECT_ROOT / "plateforme" / "templates",
     PROJECT_ROOT / "sites" / "templates",
+]
+
+
+# Sent with every answer: no MIME sniffing, no framing of our pages by other
+# sites (clickjacking of the admin forms), no full URL leaked to other sites.
+SECURITY_HEADERS = [
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(name="Referrer-Policy", value="strict-origin-when-cross-origin"),
 ]
 
 
@@ -87,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        response_headers=SECURITY_HEADERS,
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             log_exceptions="never",

@@ -108,3 +108,9 @@ async def test_deactivating_an_agent_signs_them_out_at_once(new_browser) -> None
     assert saved.status_code == 303
     assert (await agent_browser.http.get("/admin")).status_code == 302
     assert (await agent_browser.sign_in(agent.email)).status_code == 401
+
+
+async def test_pages_cannot_be_framed_by_another_site_nor_sniffed(browser: Browser) -> None:
+    response = await browser.http.get("/connexion")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
