@@ -5,6 +5,7 @@ WORKDIR /app
 COPY pyproject.toml README.md piccolo_conf.py ./
 COPY plateforme ./plateforme
 COPY sites ./sites
+COPY rdv ./rdv
 RUN pip install --no-cache-dir . && useradd --system --home /app rdv && chown -R rdv /app
 USER rdv
 EXPOSE 8000

@@ -119,3 +119,38 @@ async def agent(
     for service_row in services:
         await AgentService(agent=row.id, service=service_row.id).save()
     return row
+
+
+async def motif(service_row: Service, **values: Any) -> Any:
+    from rdv.tables import Motif
+
+    data: dict[str, Any] = {
+        "service": service_row.id,
+        "nom": unique("Consultation"),
+        "duree_minutes": 30,
+        "delai_min_minutes": 0,
+        "delai_max_jours": 90,
+    }
+    data.update(values)
+    row = Motif(**data)
+    await row.save()
+    return row
+
+
+async def usager(territoire_row: Territoire, **values: Any) -> Any:
+    from rdv.tables import Usager
+
+    data: dict[str, Any] = {
+        "territoire": territoire_row.id,
+        "prenom": "Alex",
+        "nom": unique("Usager").replace(" ", "-"),
+        "telephone": "+33612345678",
+    }
+    data.update(values)
+    row = Usager(**data)
+    await row.save()
+    return row
+
+
+def code() -> str:
+    return uuid.uuid4().hex[:10].upper()

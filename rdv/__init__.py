@@ -1,0 +1,1 @@
+"""Motifs, plages d'ouverture, absences, usagers, rdvs, the slot engine, booking, agenda and ICS."""

@@ -1,0 +1,1 @@
+"""Domain services of the rdv app: plain async Python, no web framework."""
