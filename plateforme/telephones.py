@@ -44,9 +44,7 @@ def mobile_e164(raw: str, *, field: str = "telephone") -> str:
     number = candidates[0]
     if phonenumbers.number_type(number) not in MOBILE_TYPES:
         raise Invalid(
-            fields={
-                field: "Donnez un numéro de portable : les SMS ne peuvent pas être envoyés à un fixe."
-            }
+            fields={field: "Donnez un numéro de portable : un fixe ne reçoit pas les SMS."}
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
