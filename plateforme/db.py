@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -89,3 +91,21 @@ def is_unique_violation(error: BaseException) -> bool:
     except ImportError:  # pragma: no cover - asyncpg is installed with piccolo[postgres]
         return False
     return isinstance(error, asyncpg.UniqueViolationError)
+
+
+@asynccontextmanager
+async def lecture() -> AsyncIterator[None]:
+    """Several reads on one SQLite connection, from one consistent snapshot.
+
+    Piccolo's SQLite engine opens a new connection (and thread) for every query
+    outside a transaction, about half a millisecond each; a deferred read
+    transaction takes none of the write lock in WAL mode, so writers go on.
+    PostgreSQL reads come from the pool already: nothing to do there. Never
+    write inside it (use write_transaction).
+    """
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        async with db.transaction(transaction_type=TransactionType.deferred):
+            yield
+    else:
+        yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.response import Template
 
+from plateforme.db import lecture
 from plateforme.errors import Invalid
 from sites.services import annuaire, proximite
 
@@ -25,6 +26,10 @@ class AnnuairePageController(Controller):
     @get("/", name="annuaire")
     async def search(self, lieu: str = "", service: str = "") -> Template:
         """The search form, and the nearest contact points once a place is given."""
+        async with lecture():
+            return await self._search(lieu, service)
+
+    async def _search(self, lieu: str, service: str) -> Template:
         services = await annuaire.services_publics()
         context: dict[str, object] = {
             "lieu": lieu,

@@ -8,6 +8,7 @@ from litestar import Controller, get
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
+from plateforme.db import lecture
 from sites.schemas import (
     CommunePublic,
     SitePublic,
@@ -74,10 +75,11 @@ class PublicController(Controller):
         limite: Limite = 10,
     ) -> SitesProches:
         """Active sites offering a service, nearest first; from commune, code_postal or lat+lon."""
-        point = await proximite.resoudre_point(
-            commune=commune, code_postal=code_postal, lat=lat, lon=lon
-        )
-        sites = await proximite.sites_proches(point, service=service, limite=limite)
+        async with lecture():
+            point = await proximite.resoudre_point(
+                commune=commune, code_postal=code_postal, lat=lat, lon=lon
+            )
+            sites = await proximite.sites_proches(point, service=service, limite=limite)
         return sites_proches_public(point, sites)
 
     @get("/sites/{site_id:int}", operation_id="sitePublic")

@@ -1,0 +1,130 @@
+"""Searching free créneaux: the week view of one site, and motifs open to online booking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from plateforme.db import lecture
+from plateforme.errors import Invalid, NotFound
+from rdv import creneaux
+from rdv.services.chargement import MotifInfo, charger, motif_info
+from rdv.tables import Motif
+from sites.services.horaires import JOURS
+from sites.tables import Site, SiteService
+
+JOURS_MAX = 14
+
+
+@dataclass(frozen=True)
+class Jour:
+    date: date
+    jour: str
+    creneaux: list[creneaux.Creneau]
+
+
+@dataclass(frozen=True)
+class Semaine:
+    motif: MotifInfo
+    site_id: int
+    jours: list[Jour]
+    suivant: datetime | None
+
+
+async def motif_en_ligne(motif_id: int) -> MotifInfo:
+    motif = await motif_info(motif_id)
+    if not motif.reservable_en_ligne:
+        raise NotFound("Ce motif ne se réserve pas en ligne.", code="motif_inconnu")
+    return motif
+
+
+async def site_du_motif(motif: MotifInfo, site_id: int) -> dict[str, Any]:
+    site = (
+        await Site.select(Site.id, Site.nom, Site.adresse)
+        .where(Site.id == site_id, Site.actif.eq(True), Site.territoire == motif.territoire_id)
+        .first()
+    )
+    if site is None or not await SiteService.exists().where(
+        SiteService.site == site_id, SiteService.service == motif.service_id
+    ):
+        raise NotFound("Ce lieu ne propose pas ce motif.", code="site_inconnu")
+    return site
+
+
+async def semaine(
+    motif_id: int,
+    site_id: int,
+    *,
+    du: date | None = None,
+    jours: int = 7,
+    maintenant: datetime | None = None,
+) -> Semaine:
+    """Free créneaux of a motif at a site for `jours` days from `du` (local dates)."""
+    if not 1 <= jours <= JOURS_MAX:
+        raise Invalid(fields={"jours": f"entre 1 et {JOURS_MAX}"})
+    maintenant = maintenant or datetime.now(UTC)
+    async with lecture():
+        return await _semaine(motif_id, site_id, du, jours, maintenant)
+
+
+async def _semaine(
+    motif_id: int, site_id: int, du: date | None, jours: int, maintenant: datetime
+) -> Semaine:
+    motif = await motif_en_ligne(motif_id)
+    await site_du_motif(motif, site_id)
+    zone = ZoneInfo(motif.fuseau)
+    premier = du or maintenant.astimezone(zone).date()
+    debut = datetime.combine(premier, time.min, tzinfo=zone)
+    fin = datetime.combine(premier + timedelta(days=jours), time.min, tzinfo=zone)
+    contexte = await charger(motif, debut=debut, fin=fin, site_ids=[site_id])
+    par_jour: dict[date, list[creneaux.Creneau]] = {
+        premier + timedelta(days=i): [] for i in range(jours)
+    }
+    for creneau in _un_par_debut(contexte.libres(debut, fin, maintenant)):
+        par_jour.setdefault(creneau.debut.astimezone(zone).date(), []).append(creneau)
+    suivant = None
+    if not any(par_jour.values()):
+        # Nothing this week: say when the next créneau is, within the motif's window.
+        horizon = maintenant + motif.regles.delai_max
+        if fin < horizon:
+            later = await charger(motif, debut=fin, fin=horizon, site_ids=[site_id])
+            prochain = later.prochains(fin, horizon, maintenant).get(site_id)
+            suivant = prochain.debut if prochain else None
+    return Semaine(
+        motif=motif,
+        site_id=site_id,
+        jours=[
+            Jour(date=d, jour=JOURS[d.weekday()], creneaux=c) for d, c in sorted(par_jour.items())
+        ],
+        suivant=suivant,
+    )
+
+
+def _un_par_debut(libres: list[creneaux.Creneau]) -> list[creneaux.Creneau]:
+    """The public sees one créneau per start time, whichever agent is free then."""
+    result: list[creneaux.Creneau] = []
+    for creneau in libres:
+        if not result or creneau.debut != result[-1].debut:
+            result.append(creneau)
+    return result
+
+
+async def motifs_en_ligne(service: str) -> list[dict[str, Any]]:
+    """Motifs of every territoire's service with this code that the public may book."""
+    return await (
+        Motif.select(
+            Motif.id,
+            Motif.nom,
+            Motif.duree_minutes,
+            Motif.canal,
+            Motif.instructions,
+            Motif.service.nom.as_alias("service"),
+            Motif.service.territoire.nom.as_alias("territoire"),
+        )
+        .where(
+            Motif.service.code == service, Motif.actif.eq(True), Motif.reservable_en_ligne.eq(True)
+        )
+        .order_by(Motif.nom)
+    )
