@@ -54,6 +54,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    from rdv.controllers import ROUTE_HANDLERS as RDV_HANDLERS
     from sites.controllers import ROUTE_HANDLERS as SITES_HANDLERS
     from sites.services.agents import load_principal
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             HealthController,
             *SITES_HANDLERS,
+            *RDV_HANDLERS,
             create_static_files_router(
                 path="/static", directories=[Path(PROJECT_ROOT / "plateforme" / "static")]
             ),

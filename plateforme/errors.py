@@ -25,6 +25,8 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
         self.fields: dict[str, str] = dict(fields or {})
+        # More machine-readable detail for programs (e.g. the next free créneaux).
+        self.extra: dict[str, object] = {}
         super().__init__(self.message)
 
 

@@ -68,6 +68,7 @@ def _render(
         body: dict[str, Any] = {"code": error.code, "message": error.message}
         if error.fields:
             body["fields"] = error.fields
+        body.update(error.extra)
         return Response(
             body, status_code=error.status_code, media_type=MediaType.JSON, headers=headers
         )

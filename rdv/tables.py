@@ -149,3 +149,21 @@ class RdvHistorique(Table, tablename="rdv_historique"):
     agent = ForeignKey(references=Agent, null=True, default=None, on_delete=OnDelete.restrict)
     details = JSON(default={})
     at = Timestamptz(default=TimestamptzNow())
+
+
+class FluxIcs(Table, tablename="flux_ics"):
+    """An agent's private calendar feed: the URL carries a secret token, stored hashed."""
+
+    agent = ForeignKey(references=Agent, null=False, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class TentativeCode(Table, tablename="tentative_code"):
+    """Look-ups of an rdv by its code, kept to rate-limit guessing across workers."""
+
+    ip = Varchar(length=64, index=True)
+    code = Varchar(length=12)
+    succes = Boolean(default=False)
+    at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -154,3 +154,33 @@ async def usager(territoire_row: Territoire, **values: Any) -> Any:
 
 def code() -> str:
     return uuid.uuid4().hex[:10].upper()
+
+
+async def plage(
+    agent_row: Agent,
+    site_row: Site,
+    motifs: list[Any],
+    *,
+    heure_debut: str = "09:00",
+    heure_fin: str = "12:00",
+    premier_jour: Any = None,
+    rrule: str | None = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+    fin: Any = None,
+) -> Any:
+    from datetime import date, time
+
+    from rdv.tables import PlageMotif, PlageOuverture
+
+    row = PlageOuverture(
+        agent=agent_row.id,
+        site=site_row.id,
+        heure_debut=time.fromisoformat(heure_debut),
+        heure_fin=time.fromisoformat(heure_fin),
+        premier_jour=premier_jour or date.today(),
+        rrule=rrule,
+        fin=fin,
+    )
+    await row.save()
+    for motif_row in motifs:
+        await PlageMotif(plage=row.id, motif=motif_row.id).save()
+    return row

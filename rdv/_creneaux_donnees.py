@@ -1,0 +1,81 @@
+"""The plain data the slot engine reads and returns, built by the caller from a few queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class PlageOuverture:
+    """A recurring window in which an agent receives for some motifs at a site.
+
+    `heure_debut` and `heure_fin` are local wall-clock times of the
+    territoire's zone, on the same day (a plage that would end at or before
+    it starts gives nothing). `rrule` is an RFC 5545 RRULE value without the
+    "RRULE:" prefix ("FREQ=WEEKLY;BYDAY=MO,TU,TH"), expanded from
+    `premier_jour` at `heure_debut`; None is a single occurrence on
+    `premier_jour`. `fin` is the last possible day, included.
+    """
+
+    id: int
+    agent_id: int
+    site_id: int
+    motif_ids: frozenset[int]
+    heure_debut: dt.time
+    heure_fin: dt.time
+    premier_jour: dt.date
+    rrule: str | None
+    fin: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Absence:
+    """A window in which an agent receives nobody, whatever the site.
+
+    `debut` and `fin` are aware. With an `rrule`, they are the first
+    occurrence, repeated in local wall-clock time of the territoire's zone
+    with the same local duration (every Wednesday 13:30-17:00 stays so across
+    daylight-saving changes).
+    """
+
+    agent_id: int
+    debut: dt.datetime
+    fin: dt.datetime
+    rrule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Occupation:
+    """A busy interval of an agent (an existing rdv, whatever its motif or site), aware."""
+
+    agent_id: int
+    debut: dt.datetime
+    fin: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MotifRegles:
+    """What the engine needs of a motif.
+
+    A créneau starts at least `delai_min` and at most `delai_max` after now.
+    `accoler` packs créneaux right after the previous busy interval instead
+    of keeping them on the plage's grid.
+    """
+
+    id: int
+    duree: dt.timedelta
+    delai_min: dt.timedelta
+    delai_max: dt.timedelta
+    accoler: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Creneau:
+    """A free slot: aware UTC instants, the agent, the site and the plage that offers it."""
+
+    debut: dt.datetime
+    fin: dt.datetime
+    agent_id: int
+    site_id: int
+    plage_id: int

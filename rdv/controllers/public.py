@@ -1,0 +1,109 @@
+"""Public JSON API of booking: motifs, free créneaux of a site, booking an rdv."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from rdv.schemas import (
+    Creneau,
+    JourCreneaux,
+    MotifPublic,
+    RdvCreate,
+    RdvPublic,
+    SemaineCreneaux,
+    SiteCourt,
+)
+from rdv.services import recherche, reservation
+
+
+class RdvPublicController(Controller):
+    path = "/api"
+    tags = ["Rendez-vous"]
+
+    @get("/motifs", operation_id="motifsEnLigne")
+    async def motifs(
+        self, service: Annotated[str, Parameter(min_length=1, max_length=40)]
+    ) -> list[MotifPublic]:
+        """Motifs of a service (by code) that the public may book online."""
+        rows = await recherche.motifs_en_ligne(service)
+        return [MotifPublic(**row) for row in rows]
+
+    @get("/motifs/{motif_id:int}/sites/{site_id:int}/creneaux", operation_id="semaineCreneaux")
+    async def semaine(
+        self,
+        motif_id: int,
+        site_id: int,
+        du: date | None = None,
+        jours: Annotated[int, Parameter(ge=1, le=recherche.JOURS_MAX)] = 7,
+    ) -> SemaineCreneaux:
+        """Free créneaux of a motif at a site, day by day (local dates of the territoire)."""
+        result = await recherche.semaine(motif_id, site_id, du=du, jours=jours)
+        zone = ZoneInfo(result.motif.fuseau)
+        return SemaineCreneaux(
+            motif_id=motif_id,
+            site_id=site_id,
+            fuseau=result.motif.fuseau,
+            jours=[
+                JourCreneaux(
+                    date=jour.date.isoformat(),
+                    jour=jour.jour,
+                    creneaux=[
+                        Creneau(debut=c.debut.astimezone(zone), fin=c.fin.astimezone(zone))
+                        for c in jour.creneaux
+                    ],
+                )
+                for jour in result.jours
+            ],
+            suivant=result.suivant.astimezone(zone) if result.suivant else None,
+        )
+
+    @post(
+        "/rdv",
+        operation_id="reserverRdv",
+        status_code=HTTP_201_CREATED,
+        opt={"exclude_from_csrf": True},
+    )
+    async def reserver(self, data: RdvCreate) -> RdvPublic:
+        """Book a créneau. 409 with the next free créneaux when it was just taken."""
+        demande = reservation.DemandeRdv(
+            motif_id=data.motif_id,
+            site_id=data.site_id,
+            debut=data.debut,
+            personne=reservation.Personne(
+                prenom=data.usager.prenom,
+                nom=data.usager.nom,
+                telephone=data.usager.telephone,
+                email=data.usager.email,
+            ),
+        )
+        try:
+            rdv = await reservation.reserver(demande)
+        except reservation.CreneauIndisponible as taken:
+            zone = ZoneInfo((await recherche.motif_en_ligne(data.motif_id)).fuseau)
+            taken.extra["prochains_creneaux"] = [
+                {
+                    "debut": c.debut.astimezone(zone).isoformat(),
+                    "fin": c.fin.astimezone(zone).isoformat(),
+                }
+                for c in taken.prochains
+            ]
+            raise
+        site = await recherche.site_du_motif(rdv.motif, rdv.site_id)
+        zone = ZoneInfo(rdv.motif.fuseau)
+        return RdvPublic(
+            code=rdv.code,
+            statut="a_venir",
+            debut=rdv.debut.astimezone(zone),
+            fin=rdv.fin.astimezone(zone),
+            fuseau=rdv.motif.fuseau,
+            motif=rdv.motif.nom,
+            service=rdv.motif.service_nom,
+            site=SiteCourt(id=site["id"], nom=site["nom"], adresse=site["adresse"]),
+            instructions=rdv.motif.instructions,
+        )

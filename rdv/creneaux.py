@@ -1,0 +1,277 @@
+"""The slot engine: free créneaux from plages minus absences, rdvs and closed days.
+
+Pure code over plain data: no database, no web framework. The caller loads
+the plages offering the motif, the absences and occupations of their agents
+and the closed days of their sites, in a fixed number of queries.
+
+Two créneaux of the same agent at two sites at overlapping times may both
+be offered (an agent holding overlapping plages at two sites is an
+admin's mistake the engine does not guess about); booking one makes the
+agent busy, and the booking service's database constraint refuses the
+other one if two usagers race for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+from rdv._creneaux_donnees import Absence, Creneau, MotifRegles, Occupation, PlageOuverture
+from rdv._creneaux_recurrence import (
+    EPOCH,
+    MICROSECONDE,
+    RegleInvalide,
+    en_us,
+    occurrences_absence,
+    occurrences_plage,
+    verifier_regle,
+)
+
+__all__ = [
+    "Absence",
+    "Creneau",
+    "MotifRegles",
+    "Occupation",
+    "PlageOuverture",
+    "RegleInvalide",
+    "creneaux_libres",
+    "prochain_creneau_par_site",
+    "verifier_regle",
+]
+
+# (start, end, site_id, agent_id, plage_id) of one plage occurrence. Inside the
+# engine, instants are UTC microseconds since the epoch: integer arithmetic
+# and comparisons keep the inner loop cheap; Creneau gets datetimes back.
+_Occurrence = tuple[int, int, int, int, int]
+# Per agent, the merged busy intervals: starts and ends, both sorted.
+_Occupe = tuple[list[int], list[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Bornes:
+    """Where créneaux may lie: start in [debut_min, debut_max], end at or before fin_max."""
+
+    debut_min: int
+    debut_max: int
+    fin_max: int
+    duree: int
+    accoler: bool
+
+
+def _aware(instant: dt.datetime, nom: str) -> dt.datetime:
+    if instant.utcoffset() is None:
+        raise ValueError(f"{nom} : date et heure sans fuseau ({instant.isoformat()})")
+    return instant
+
+
+def _bornes(
+    motif: MotifRegles, debut: dt.datetime, fin: dt.datetime, maintenant: dt.datetime
+) -> _Bornes:
+    if motif.duree <= dt.timedelta(0):
+        raise ValueError(f"motif {motif.id} : la durée doit être positive")
+    maintenant = _aware(maintenant, "maintenant")
+    return _Bornes(
+        debut_min=en_us(max(_aware(debut, "debut"), maintenant, maintenant + motif.delai_min)),
+        debut_max=en_us(maintenant + motif.delai_max),
+        fin_max=en_us(_aware(fin, "fin")),
+        duree=motif.duree // MICROSECONDE,
+        accoler=motif.accoler,
+    )
+
+
+def _occurrences(
+    plages: Iterable[PlageOuverture],
+    jours_fermes: Mapping[int, AbstractSet[dt.date]],
+    motif_id: int,
+    bornes: _Bornes,
+    fuseau: str,
+) -> list[_Occurrence]:
+    """The occurrences that may hold a créneau, sorted by start, site, agent and plage."""
+    apres = bornes.debut_min
+    avant = min(bornes.fin_max, bornes.debut_max + bornes.duree)
+    if avant - apres < bornes.duree:
+        return []
+    result: list[_Occurrence] = []
+    for plage in plages:
+        if motif_id not in plage.motif_ids:
+            continue
+        fermes = jours_fermes.get(plage.site_id, ())
+        for start, end, jour in occurrences_plage(plage, fuseau, apres, avant):
+            if jour not in fermes:
+                result.append((start, end, plage.site_id, plage.agent_id, plage.id))
+    result.sort()
+    return result
+
+
+def _occupe(
+    occurrences: list[_Occurrence],
+    absences: Iterable[Absence],
+    occupations: Iterable[Occupation],
+    bornes: _Bornes,
+    fuseau: str,
+) -> dict[int, _Occupe]:
+    """The busy intervals of the agents of these occurrences, merged and sorted once.
+
+    Kept from the first occurrence start on, not from debut_min: the accoler
+    walk starts at the occurrence start, and what it skips before "now"
+    decides where the later créneaux fall.
+    """
+    if not occurrences:
+        return {}
+    apres, avant = occurrences[0][0], bornes.fin_max
+    par_agent: dict[int, list[tuple[int, int]]] = {o[3]: [] for o in occurrences}
+    for occupation in occupations:
+        intervalles = par_agent.get(occupation.agent_id)
+        if intervalles is not None:
+            # Inlined en_us (the hot loop); a naive datetime raises TypeError here.
+            start = (occupation.debut - EPOCH) // MICROSECONDE
+            end = (occupation.fin - EPOCH) // MICROSECONDE
+            if start < avant and end > apres:
+                intervalles.append((start, end))
+    for absence in absences:
+        intervalles = par_agent.get(absence.agent_id)
+        if intervalles is not None:
+            intervalles.extend(occurrences_absence(absence, fuseau, apres, avant))
+    result: dict[int, _Occupe] = {}
+    for agent, intervalles in par_agent.items():
+        intervalles.sort()
+        starts: list[int] = []
+        ends: list[int] = []
+        for start, end in intervalles:
+            if end <= start:
+                continue
+            # Touching intervals merge too: nothing fits between them.
+            if ends and start <= ends[-1]:
+                ends[-1] = max(ends[-1], end)
+            else:
+                starts.append(start)
+                ends.append(end)
+        result[agent] = (starts, ends)
+    return result
+
+
+def _debuts(start: int, end: int, occupe: _Occupe, bornes: _Bornes) -> Iterator[int]:
+    """The starts of the free créneaux in one occurrence [start, end), in order."""
+    duree = bornes.duree
+    debut_max = bornes.debut_max
+    fin = min(end, bornes.fin_max)
+    starts, ends = occupe
+    n = len(ends)
+    i = 0
+    if bornes.accoler:
+        # Walk from the occurrence start; skip to the end of what is busy.
+        curseur = start
+        while curseur <= debut_max and curseur + duree <= fin:
+            i = bisect_right(ends, curseur, i)
+            if i < n and starts[i] < curseur + duree:
+                curseur = ends[i]
+                continue
+            if curseur >= bornes.debut_min:
+                yield curseur
+            curseur += duree
+        return
+    # The grid: start + k × duree; a busy position is dropped, the next ones
+    # do not move (a 20-minute rdv at 09:00 leaves 09:30 free, not 09:20).
+    position = start + max(0, -((start - bornes.debut_min) // duree)) * duree
+    while position <= debut_max and position + duree <= fin:
+        i = bisect_right(ends, position, i)
+        if i < n and starts[i] < position + duree:
+            # The first grid position at or after the end of that busy interval.
+            position = start - ((start - ends[i]) // duree) * duree
+            continue
+        yield position
+        position += duree
+
+
+class _Instants:
+    """UTC microseconds back to aware datetimes, each distinct instant built once."""
+
+    def __init__(self) -> None:
+        self._faits: dict[int, dt.datetime] = {}
+
+    def __call__(self, us: int) -> dt.datetime:
+        instant = self._faits.get(us)
+        if instant is None:
+            instant = self._faits[us] = EPOCH + us * MICROSECONDE
+        return instant
+
+
+def creneaux_libres(
+    plages: Iterable[PlageOuverture],
+    absences: Iterable[Absence],
+    occupations: Iterable[Occupation],
+    jours_fermes: Mapping[int, AbstractSet[dt.date]],
+    motif: MotifRegles,
+    debut: dt.datetime,
+    fin: dt.datetime,
+    maintenant: dt.datetime,
+    fuseau: str,
+) -> list[Creneau]:
+    """The free créneaux of `motif` within [debut, fin), sorted by (debut, site_id, agent_id).
+
+    Overlapping plages of one agent at one site give each créneau once (with
+    the smallest plage id). Raises RegleInvalide for an unreadable rrule.
+    """
+    bornes = _bornes(motif, debut, fin, maintenant)
+    occurrences = _occurrences(plages, jours_fermes, motif.id, bornes, fuseau)
+    occupe = _occupe(occurrences, absences, occupations, bornes, fuseau)
+    trouves: list[tuple[int, int, int, int]] = []
+    for start, end, site_id, agent_id, plage_id in occurrences:
+        for position in _debuts(start, end, occupe[agent_id], bornes):
+            trouves.append((position, site_id, agent_id, plage_id))
+    trouves.sort()
+    instant = _Instants()
+    duree = bornes.duree
+    result: list[Creneau] = []
+    precedent = (-1, -1, -1)
+    for position, site_id, agent_id, plage_id in trouves:
+        # Sorted: a duplicate follows the one with the smallest plage id.
+        if (position, site_id, agent_id) != precedent:
+            precedent = (position, site_id, agent_id)
+            result.append(
+                Creneau(instant(position), instant(position + duree), agent_id, site_id, plage_id)
+            )
+    return result
+
+
+def prochain_creneau_par_site(
+    plages: Iterable[PlageOuverture],
+    absences: Iterable[Absence],
+    occupations: Iterable[Occupation],
+    jours_fermes: Mapping[int, AbstractSet[dt.date]],
+    motif: MotifRegles,
+    debut: dt.datetime,
+    fin: dt.datetime,
+    maintenant: dt.datetime,
+    fuseau: str,
+) -> dict[int, Creneau]:
+    """The first free créneau of each site that has one, keyed and ordered by site id.
+
+    The same créneau as the first one of that site in `creneaux_libres`.
+    Occurrences are visited by start time and a site stops being searched
+    as soon as its best créneau starts before the next occurrence does.
+    """
+    bornes = _bornes(motif, debut, fin, maintenant)
+    occurrences = _occurrences(plages, jours_fermes, motif.id, bornes, fuseau)
+    occupe = _occupe(occurrences, absences, occupations, bornes, fuseau)
+    meilleurs: dict[int, tuple[int, int, int]] = {}
+    for start, end, site_id, agent_id, plage_id in occurrences:
+        meilleur = meilleurs.get(site_id)
+        # Every créneau of an occurrence starts at or after the occurrence.
+        if meilleur is not None and start > meilleur[0]:
+            continue
+        position = next(_debuts(start, end, occupe[agent_id], bornes), None)
+        if position is None:
+            continue
+        candidat = (position, agent_id, plage_id)
+        if meilleur is None or candidat < meilleur:
+            meilleurs[site_id] = candidat
+    instant = _Instants()
+    duree = bornes.duree
+    return {
+        site_id: Creneau(instant(position), instant(position + duree), agent_id, site_id, plage_id)
+        for site_id, (position, agent_id, plage_id) in sorted(meilleurs.items())
+    }

@@ -1,0 +1,77 @@
+"""What goes in and out of the rdv API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+Nom = Annotated[str, msgspec.Meta(max_length=100, examples=["Camille"])]
+
+
+class PersonneIn(msgspec.Struct):
+    prenom: Nom
+    nom: Annotated[str, msgspec.Meta(max_length=100, examples=["Martin"])]
+    telephone: Annotated[str, msgspec.Meta(max_length=30, examples=["06 12 34 56 78"])]
+    email: Annotated[str, msgspec.Meta(max_length=255, examples=["camille.martin@exemple.fr"])] = ""
+
+
+class RdvCreate(msgspec.Struct):
+    """A booking request: a créneau offered by the search, and who comes."""
+
+    motif_id: int
+    site_id: int
+    debut: Annotated[datetime, msgspec.Meta(examples=["2026-12-01T09:30:00+01:00"])]
+    usager: PersonneIn
+
+
+class SiteCourt(msgspec.Struct):
+    id: int
+    nom: str
+    adresse: str
+
+
+class RdvPublic(msgspec.Struct):
+    """A booked rdv as the usager sees it: no agent, no other person."""
+
+    code: str
+    statut: str
+    debut: datetime
+    fin: datetime
+    fuseau: str
+    motif: str
+    service: str
+    site: SiteCourt
+    instructions: str
+
+
+class Creneau(msgspec.Struct):
+    debut: datetime
+    fin: datetime
+
+
+class JourCreneaux(msgspec.Struct):
+    date: str
+    jour: str
+    creneaux: list[Creneau]
+
+
+class SemaineCreneaux(msgspec.Struct):
+    """Free créneaux of one motif at one site, day by day, in the territoire's local time."""
+
+    motif_id: int
+    site_id: int
+    fuseau: str
+    jours: list[JourCreneaux]
+    suivant: datetime | None = None
+
+
+class MotifPublic(msgspec.Struct):
+    id: int
+    nom: str
+    duree_minutes: int
+    canal: str
+    service: str
+    territoire: str
+    instructions: str

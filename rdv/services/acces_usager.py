@@ -1,0 +1,178 @@
+"""The usager's access to their rdv without an account: the link's key, or the code
+and the first two letters of their last name, with a limit on guessing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from plateforme.db import write_transaction
+from plateforme.errors import Conflict, NotFound, TooManyRequests
+from plateforme.settings import get_settings
+from rdv.services import cycle
+from rdv.services.chargement import MotifInfo, motif_info
+from rdv.tables import Rdv, RdvParticipant, StatutRdv, TentativeCode
+from sites.services.communes import normalise
+from sites.tables import Site
+
+ESSAIS_MAX = 10
+FENETRE = timedelta(minutes=15)
+INTROUVABLE = "Aucun rendez-vous ne correspond à ce code et à ces lettres du nom."
+
+
+def cle(code: str) -> str:
+    """The key in the usager's link: proves they received it, without their name."""
+    digest = hmac.new(
+        get_settings().secret_key.encode(), f"rdv:{code}".encode(), hashlib.sha256
+    ).digest()
+    return base64.b32encode(digest).decode()[:16].lower()
+
+
+def initiales(nom: str) -> str:
+    """The first two letters of a last name, without case, accents or spaces: "Le Goff" -> "LE"."""
+    lettres = "".join(c for c in normalise(nom) if c.isalpha())
+    return lettres[:2].upper()
+
+
+@dataclass(frozen=True)
+class RdvUsager:
+    id: int
+    code: str
+    statut: str
+    debut: datetime
+    fin: datetime
+    motif: MotifInfo
+    site: dict[str, Any]
+    prenom: str
+    nom: str
+    telephone: str
+    email: str
+    sequence: int
+    agent_id: int
+
+    def modifiable(self, maintenant: datetime) -> str | None:
+        """None when the usager may still cancel or move it, else why not (French)."""
+        if self.statut != StatutRdv.a_venir:
+            return "Ce rendez-vous n'est plus à venir."
+        if not cycle.peut_encore_changer(self.motif, self.debut, maintenant):
+            heures = int(self.motif.delai_annulation.total_seconds() // 3600)
+            return f"Moins de {heures} h avant : pour le modifier, appelez le lieu."
+        return None
+
+
+async def _compter_echecs(ip: str, maintenant: datetime) -> int:
+    return await TentativeCode.count().where(
+        TentativeCode.ip == ip,
+        TentativeCode.succes.eq(False),
+        TentativeCode.at >= maintenant - FENETRE,
+    )
+
+
+async def trouver(
+    code: str,
+    *,
+    ip: str,
+    cle_lien: str | None = None,
+    lettres: str | None = None,
+    maintenant: datetime | None = None,
+) -> RdvUsager:
+    """The rdv behind a code, if the key or the letters match; the same answer for every miss."""
+    maintenant = maintenant or datetime.now(UTC)
+    code = code.strip().upper().replace("-", "").replace(" ", "")
+    if await _compter_echecs(ip, maintenant) >= ESSAIS_MAX:
+        raise TooManyRequests(
+            "Trop d'essais. Réessayez dans 15 minutes ou utilisez le lien reçu par SMS.",
+            retry_after=int(FENETRE.total_seconds()),
+        )
+    rdv = await _charger(code)
+    ok = rdv is not None and (
+        (cle_lien is not None and hmac.compare_digest(cle_lien.lower(), cle(code)))
+        or (
+            lettres is not None
+            and initiales(lettres) == initiales(rdv.nom)
+            and len(initiales(lettres)) == 2
+        )
+    )
+    async with write_transaction():
+        await TentativeCode(ip=ip, code=code[:12], succes=ok, at=maintenant).save()
+    if not ok or rdv is None:
+        raise NotFound(INTROUVABLE, code="rdv_introuvable")
+    return rdv
+
+
+async def _charger(code: str) -> RdvUsager | None:
+    if not code.isalnum() or len(code) > 12:
+        return None
+    row = await Rdv.select().where(Rdv.code == code).first()
+    if row is None:
+        return None
+    personne = (
+        await RdvParticipant.select(
+            RdvParticipant.usager.prenom.as_alias("prenom"),
+            RdvParticipant.usager.nom.as_alias("nom"),
+            RdvParticipant.usager.telephone.as_alias("telephone"),
+            RdvParticipant.usager.email.as_alias("email"),
+        )
+        .where(RdvParticipant.rdv == row["id"])
+        .first()
+    ) or {"prenom": "", "nom": "", "telephone": "", "email": ""}
+    site = (
+        await Site.select(Site.id, Site.nom, Site.adresse, Site.telephone)
+        .where(Site.id == row["site"])
+        .first()
+    )
+    return RdvUsager(
+        id=row["id"],
+        code=row["code"],
+        statut=row["statut"],
+        debut=row["debut"],
+        fin=row["fin"],
+        motif=await motif_info(row["motif"], actifs_seulement=False),
+        site=site or {},
+        prenom=personne["prenom"],
+        nom=personne["nom"],
+        telephone=personne["telephone"],
+        email=personne["email"],
+        sequence=row["sequence"],
+        agent_id=row["agent"],
+    )
+
+
+async def recharger(rdv: RdvUsager) -> RdvUsager:
+    fresh = await _charger(rdv.code)
+    assert fresh is not None
+    return fresh
+
+
+async def annuler(rdv: RdvUsager, *, maintenant: datetime | None = None) -> RdvUsager:
+    maintenant = maintenant or datetime.now(UTC)
+    if not rdv.motif.annulable_par_usager:
+        raise Conflict(
+            "Ce rendez-vous ne s'annule pas en ligne : appelez le lieu.",
+            code="annulation_impossible",
+        )
+    pourquoi = rdv.modifiable(maintenant)
+    if pourquoi:
+        raise Conflict(pourquoi, code="annulation_impossible")
+    await cycle.changer_statut(rdv.id, StatutRdv.excuse, cycle.USAGER)
+    return await recharger(rdv)
+
+
+async def deplacer(
+    rdv: RdvUsager, nouveau_debut: datetime, *, maintenant: datetime | None = None
+) -> RdvUsager:
+    maintenant = maintenant or datetime.now(UTC)
+    if not rdv.motif.deplacable_par_usager:
+        raise Conflict(
+            "Ce rendez-vous ne se déplace pas en ligne : appelez le lieu.",
+            code="deplacement_impossible",
+        )
+    pourquoi = rdv.modifiable(maintenant)
+    if pourquoi:
+        raise Conflict(pourquoi, code="deplacement_impossible")
+    await cycle.deplacer(rdv.id, nouveau_debut, cycle.USAGER, maintenant=maintenant)
+    return await recharger(rdv)

@@ -1,0 +1,217 @@
+"""Loading what the slot engine needs for one motif: five queries, whatever the
+number of sites, agents and days searched."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from plateforme.errors import NotFound
+from rdv import creneaux
+from rdv.tables import STATUTS_ACTIFS, Absence, Motif, PlageMotif, Rdv
+from sites.services.jours_feries import jours_feries
+from sites.tables import Fermeture
+
+
+@dataclass(frozen=True)
+class MotifInfo:
+    id: int
+    nom: str
+    service_id: int
+    service_nom: str
+    territoire_id: int
+    fuseau: str
+    duree: timedelta
+    reservable_en_ligne: bool
+    collectif: bool
+    capacite: int | None
+    annulable_par_usager: bool
+    deplacable_par_usager: bool
+    delai_annulation: timedelta
+    instructions: str
+    canal: str
+    regles: creneaux.MotifRegles
+
+
+@dataclass
+class Contexte:
+    """Everything the engine reads for one motif over a window."""
+
+    motif: MotifInfo
+    plages: list[creneaux.PlageOuverture] = field(default_factory=list)
+    absences: list[creneaux.Absence] = field(default_factory=list)
+    occupations: list[creneaux.Occupation] = field(default_factory=list)
+    jours_fermes: dict[int, set[date]] = field(default_factory=dict)
+
+    def libres(
+        self, debut: datetime, fin: datetime, maintenant: datetime
+    ) -> list[creneaux.Creneau]:
+        return creneaux.creneaux_libres(
+            self.plages,
+            self.absences,
+            self.occupations,
+            self.jours_fermes,
+            self.motif.regles,
+            debut,
+            fin,
+            maintenant,
+            self.motif.fuseau,
+        )
+
+    def prochains(
+        self, debut: datetime, fin: datetime, maintenant: datetime
+    ) -> dict[int, creneaux.Creneau]:
+        return creneaux.prochain_creneau_par_site(
+            self.plages,
+            self.absences,
+            self.occupations,
+            self.jours_fermes,
+            self.motif.regles,
+            debut,
+            fin,
+            maintenant,
+            self.motif.fuseau,
+        )
+
+
+async def motif_info(motif_id: int, *, actifs_seulement: bool = True) -> MotifInfo:
+    query = Motif.select(
+        *Motif.all_columns(),
+        Motif.service.nom.as_alias("service_nom"),
+        Motif.service.territoire.id.as_alias("territoire_id"),
+        Motif.service.territoire.fuseau_horaire.as_alias("fuseau"),
+    ).where(Motif.id == motif_id)
+    if actifs_seulement:
+        # A motif withdrawn from booking still describes the rdvs already booked.
+        query = query.where(Motif.actif.eq(True))
+    row = await query.first()
+    if row is None:
+        raise NotFound("Ce motif n'existe pas.", code="motif_inconnu")
+    duree = timedelta(minutes=row["duree_minutes"])
+    return MotifInfo(
+        id=row["id"],
+        nom=row["nom"],
+        service_id=row["service"],
+        service_nom=row["service_nom"],
+        territoire_id=row["territoire_id"],
+        fuseau=row["fuseau"],
+        duree=duree,
+        reservable_en_ligne=row["reservable_en_ligne"],
+        collectif=row["collectif"],
+        capacite=row["capacite"],
+        annulable_par_usager=row["annulable_par_usager"],
+        deplacable_par_usager=row["deplacable_par_usager"],
+        delai_annulation=timedelta(hours=row["delai_annulation_heures"]),
+        instructions=row["instructions"],
+        canal=row["canal"],
+        regles=creneaux.MotifRegles(
+            id=row["id"],
+            duree=duree,
+            delai_min=timedelta(minutes=row["delai_min_minutes"]),
+            delai_max=timedelta(days=row["delai_max_jours"]),
+            accoler=row["accoler"],
+        ),
+    )
+
+
+async def charger(
+    motif: MotifInfo,
+    *,
+    debut: datetime,
+    fin: datetime,
+    site_ids: Collection[int] | None = None,
+    agent_ids: Collection[int] | None = None,
+    sauf_rdv: int | None = None,
+) -> Contexte:
+    """The plages, absences, rdvs, closures and holidays bearing on `motif` in [debut, fin)."""
+    zone = ZoneInfo(motif.fuseau)
+    premier_jour = debut.astimezone(zone).date() - timedelta(days=1)
+    dernier_jour = fin.astimezone(zone).date() + timedelta(days=1)
+    contexte = Contexte(motif=motif)
+
+    plage = PlageMotif.plage
+    query = PlageMotif.select(
+        plage.id.as_alias("id"),
+        plage.agent.id.as_alias("agent_id"),
+        plage.site.id.as_alias("site_id"),
+        plage.heure_debut.as_alias("heure_debut"),
+        plage.heure_fin.as_alias("heure_fin"),
+        plage.premier_jour.as_alias("premier_jour"),
+        plage.rrule.as_alias("rrule"),
+        plage.fin.as_alias("fin"),
+        plage.site.commune.departement.as_alias("departement"),
+    ).where(
+        PlageMotif.motif == motif.id,
+        plage.site.actif.eq(True),
+        plage.agent.actif.eq(True),
+        plage.premier_jour <= dernier_jour,
+        (plage.fin.is_null()) | (plage.fin >= premier_jour),
+    )
+    if site_ids is not None:
+        query = query.where(plage.site.id.is_in(list(site_ids) or [-1]))
+    if agent_ids is not None:
+        query = query.where(plage.agent.id.is_in(list(agent_ids) or [-1]))
+    rows = await query
+    if not rows:
+        return contexte
+    departements: dict[int, str] = {}
+    for row in rows:
+        contexte.plages.append(
+            creneaux.PlageOuverture(
+                id=row["id"],
+                agent_id=row["agent_id"],
+                site_id=row["site_id"],
+                motif_ids=frozenset({motif.id}),
+                heure_debut=row["heure_debut"],
+                heure_fin=row["heure_fin"],
+                premier_jour=row["premier_jour"],
+                rrule=row["rrule"],
+                fin=row["fin"],
+            )
+        )
+        departements[row["site_id"]] = row["departement"]
+    agents = sorted({p.agent_id for p in contexte.plages})
+    sites = sorted(departements)
+
+    absences = await Absence.select(Absence.agent, Absence.debut, Absence.fin, Absence.rrule).where(
+        Absence.agent.is_in(agents),
+        (Absence.rrule.is_not_null()) | ((Absence.debut < fin) & (Absence.fin > debut)),
+        Absence.debut < fin,
+    )
+    contexte.absences = [
+        creneaux.Absence(agent_id=a["agent"], debut=a["debut"], fin=a["fin"], rrule=a["rrule"])
+        for a in absences
+    ]
+
+    occupations_query = Rdv.select(Rdv.agent, Rdv.debut, Rdv.fin).where(
+        Rdv.agent.is_in(agents),
+        Rdv.statut.is_in([str(s) for s in STATUTS_ACTIFS]),
+        Rdv.debut < fin,
+        Rdv.fin > debut,
+    )
+    if sauf_rdv is not None:
+        # Moving an rdv: its own time does not stand in its way.
+        occupations_query = occupations_query.where(Rdv.id != sauf_rdv)
+    occupations = await occupations_query
+    contexte.occupations = [
+        creneaux.Occupation(agent_id=o["agent"], debut=o["debut"], fin=o["fin"])
+        for o in occupations
+    ]
+
+    fermetures = await Fermeture.select(Fermeture.site, Fermeture.debut, Fermeture.fin).where(
+        Fermeture.site.is_in(sites), Fermeture.debut <= dernier_jour, Fermeture.fin >= premier_jour
+    )
+    fermes: dict[int, set[date]] = defaultdict(set)
+    for fermeture in fermetures:
+        jour = max(fermeture["debut"], premier_jour)
+        while jour <= min(fermeture["fin"], dernier_jour):
+            fermes[fermeture["site"]].add(jour)
+            jour += timedelta(days=1)
+    annees = range(premier_jour.year, dernier_jour.year + 1)
+    for site_id, departement in departements.items():
+        fermes[site_id].update(jours_feries(departement, annees))
+    contexte.jours_fermes = dict(fermes)
+    return contexte

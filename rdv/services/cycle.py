@@ -1,0 +1,168 @@
+"""The life of an rdv after booking: status changes, cancellations and moves, each logged.
+
+Every change goes through one write transaction that updates the rdv and
+appends to rdv_historique (invariant 5); a change the usager's calendar must
+follow bumps the ICS SEQUENCE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from plateforme.db import write_transaction
+from plateforme.errors import Conflict, Invalid, NotFound
+from rdv.services.chargement import MotifInfo, motif_info
+from rdv.services.contraintes import is_chevauchement
+from rdv.services.reservation import CreneauIndisponible, agents_libres, prochains_creneaux
+from rdv.tables import Rdv, RdvHistorique, StatutRdv
+
+# Which status an agent may set from which: cancelled rdvs stay cancelled (a new
+# booking is the way back); seen and no-show may be corrected.
+TRANSITIONS_AGENT: dict[str, set[str]] = {
+    StatutRdv.a_venir: {StatutRdv.vu, StatutRdv.absent, StatutRdv.annule},
+    StatutRdv.vu: {StatutRdv.a_venir, StatutRdv.absent},
+    StatutRdv.absent: {StatutRdv.a_venir, StatutRdv.vu},
+    StatutRdv.excuse: set(),
+    StatutRdv.annule: set(),
+}
+ANNULATIONS = {StatutRdv.excuse, StatutRdv.annule}
+
+
+@dataclass(frozen=True)
+class Acteur:
+    """Who makes a change: an agent (with their id), the usager, or the system."""
+
+    kind: str  # agent, usager, systeme
+    agent_id: int | None = None
+
+
+SYSTEME = Acteur("systeme")
+USAGER = Acteur("usager")
+
+
+async def _rdv(rdv_id: int) -> dict[str, Any]:
+    row = await Rdv.select().where(Rdv.id == rdv_id).first()
+    if row is None:
+        raise NotFound("Ce rendez-vous n'existe pas.", code="rdv_introuvable")
+    return row
+
+
+async def _journal(
+    rdv_id: int, evenement: str, statut: str, debut: datetime, acteur: Acteur, **details: Any
+) -> None:
+    await RdvHistorique(
+        rdv=rdv_id,
+        evenement=evenement,
+        statut=statut,
+        debut=debut,
+        acteur=acteur.kind,
+        agent=acteur.agent_id,
+        details=details,
+    ).save()
+
+
+async def changer_statut(
+    rdv_id: int, statut: str, acteur: Acteur, *, motif_annulation: str = ""
+) -> None:
+    """Set a status an agent (or the usager, for excusé) may set now, or raise."""
+    if statut not in TRANSITIONS_AGENT:
+        raise Invalid(fields={"statut": "Statut inconnu."})
+    try:
+        async with write_transaction():
+            rdv = await _rdv(rdv_id)
+            courant = rdv["statut"]
+            permis = TRANSITIONS_AGENT[courant] | (
+                {StatutRdv.excuse} if acteur.kind == "usager" else set()
+            )
+            if statut == courant:
+                return
+            if statut not in permis:
+                raise Conflict(
+                    f"Impossible de passer ce rendez-vous de « {courant} » à « {statut} ».",
+                    code="transition_impossible",
+                )
+            values: dict[Any, Any] = {Rdv.statut: statut, Rdv.updated_at: datetime.now(UTC)}
+            if statut in ANNULATIONS or courant in ANNULATIONS:
+                values[Rdv.sequence] = Rdv.sequence + 1
+            await Rdv.update(values).where(Rdv.id == rdv_id)
+            await _journal(
+                rdv_id,
+                "statut",
+                statut,
+                rdv["debut"],
+                acteur,
+                avant=courant,
+                motif=motif_annulation,
+            )
+    except Exception as error:
+        if is_chevauchement(error):
+            # Back to "à venir" where another rdv now sits.
+            raise Conflict(
+                "Un autre rendez-vous occupe désormais ce créneau.", code="creneau_indisponible"
+            ) from None
+        raise
+
+
+async def deplacer(
+    rdv_id: int,
+    nouveau_debut: datetime,
+    acteur: Acteur,
+    *,
+    maintenant: datetime | None = None,
+    libre_choix: bool = False,
+) -> datetime:
+    """Move an rdv to another start at the same site; the usager only onto a free créneau.
+
+    With `libre_choix` (agents), any time is accepted as long as the agent is
+    free then; otherwise the new start must be a free créneau of the motif,
+    possibly with another agent of the site. Returns the new start.
+    """
+    maintenant = maintenant or datetime.now(UTC)
+    rdv = await _rdv(rdv_id)
+    if rdv["statut"] != StatutRdv.a_venir:
+        raise Conflict(
+            "Seul un rendez-vous à venir peut être déplacé.", code="transition_impossible"
+        )
+    motif = await motif_info(rdv["motif"])
+    debut = nouveau_debut.astimezone(UTC).replace(second=0, microsecond=0)
+    agents = (
+        [rdv["agent"]]
+        if libre_choix
+        else await agents_libres(motif, rdv["site"], debut, maintenant, sauf_rdv=rdv_id)
+    )
+    if rdv["agent"] in agents:
+        agents.remove(rdv["agent"])
+        agents.insert(0, rdv["agent"])  # keep the same professional when possible
+    for agent_id in agents:
+        try:
+            async with write_transaction():
+                await Rdv.update(
+                    {
+                        Rdv.debut: debut,
+                        Rdv.fin: debut + motif.duree,
+                        Rdv.agent: agent_id,
+                        Rdv.sequence: Rdv.sequence + 1,
+                        Rdv.updated_at: datetime.now(UTC),
+                    }
+                ).where(Rdv.id == rdv_id, Rdv.statut == StatutRdv.a_venir)
+                await _journal(
+                    rdv_id,
+                    "deplace",
+                    StatutRdv.a_venir,
+                    debut,
+                    acteur,
+                    avant=rdv["debut"].isoformat(),
+                    agent_avant=rdv["agent"],
+                    agent_apres=agent_id,
+                )
+            return debut
+        except Exception as error:
+            if not is_chevauchement(error):
+                raise
+    raise CreneauIndisponible(await prochains_creneaux(motif, rdv["site"], debut, maintenant))
+
+
+def peut_encore_changer(motif: MotifInfo, debut: datetime, maintenant: datetime) -> bool:
+    return debut - maintenant >= motif.delai_annulation
