@@ -75,3 +75,16 @@ class MotifPublic(msgspec.Struct):
     service: str
     territoire: str
     instructions: str
+
+
+class SiteDisponible(msgspec.Struct):
+    """A contact point offering the motif, with its distance and next free créneau."""
+
+    id: int
+    nom: str
+    adresse: str
+    commune: str
+    telephone: str
+    accessibilite: str
+    distance_km: float
+    prochain_creneau: Creneau | None

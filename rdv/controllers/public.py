@@ -10,6 +10,7 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from plateforme.db import lecture
 from rdv.schemas import (
     Creneau,
     JourCreneaux,
@@ -18,8 +19,10 @@ from rdv.schemas import (
     RdvPublic,
     SemaineCreneaux,
     SiteCourt,
+    SiteDisponible,
 )
 from rdv.services import recherche, reservation
+from sites.services import proximite
 
 
 class RdvPublicController(Controller):
@@ -33,6 +36,42 @@ class RdvPublicController(Controller):
         """Motifs of a service (by code) that the public may book online."""
         rows = await recherche.motifs_en_ligne(service)
         return [MotifPublic(**row) for row in rows]
+
+    @get("/motifs/{motif_id:int}/sites", operation_id="sitesDisponibles")
+    async def sites(
+        self,
+        motif_id: int,
+        commune: Annotated[str | None, Parameter(max_length=5, description="Code INSEE")] = None,
+        code_postal: Annotated[str | None, Parameter(max_length=5)] = None,
+        lat: Annotated[float | None, Parameter(ge=-90, le=90)] = None,
+        lon: Annotated[float | None, Parameter(ge=-180, le=180)] = None,
+        limite: Annotated[int, Parameter(ge=1, le=20)] = 10,
+        tri: Annotated[str, Parameter(description="distance ou disponibilite")] = "distance",
+    ) -> list[SiteDisponible]:
+        """Nearest contact points offering the motif, each with its next free créneau."""
+        async with lecture():
+            point = await proximite.resoudre_point(
+                commune=commune, code_postal=code_postal, lat=lat, lon=lon
+            )
+        result = await recherche.disponibilites(motif_id, point, limite=limite, tri=tri)
+        zone = ZoneInfo((await recherche.motif_en_ligne(motif_id)).fuseau)
+        return [
+            SiteDisponible(
+                id=d.site.site.id,
+                nom=d.site.site.nom,
+                adresse=d.site.site.adresse,
+                commune=d.site.site.commune,
+                telephone=d.site.site.telephone,
+                accessibilite=d.site.site.accessibilite,
+                distance_km=round(d.site.distance_km, 1),
+                prochain_creneau=Creneau(
+                    debut=d.prochain.debut.astimezone(zone), fin=d.prochain.fin.astimezone(zone)
+                )
+                if d.prochain
+                else None,
+            )
+            for d in result
+        ]
 
     @get("/motifs/{motif_id:int}/sites/{site_id:int}/creneaux", operation_id="semaineCreneaux")
     async def semaine(

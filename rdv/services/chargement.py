@@ -21,6 +21,7 @@ class MotifInfo:
     id: int
     nom: str
     service_id: int
+    service_code: str
     service_nom: str
     territoire_id: int
     fuseau: str
@@ -81,6 +82,7 @@ async def motif_info(motif_id: int, *, actifs_seulement: bool = True) -> MotifIn
     query = Motif.select(
         *Motif.all_columns(),
         Motif.service.nom.as_alias("service_nom"),
+        Motif.service.code.as_alias("service_code"),
         Motif.service.territoire.id.as_alias("territoire_id"),
         Motif.service.territoire.fuseau_horaire.as_alias("fuseau"),
     ).where(Motif.id == motif_id)
@@ -95,6 +97,7 @@ async def motif_info(motif_id: int, *, actifs_seulement: bool = True) -> MotifIn
         id=row["id"],
         nom=row["nom"],
         service_id=row["service"],
+        service_code=row["service_code"],
         service_nom=row["service_nom"],
         territoire_id=row["territoire_id"],
         fuseau=row["fuseau"],

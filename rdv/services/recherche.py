@@ -12,6 +12,7 @@ from plateforme.errors import Invalid, NotFound
 from rdv import creneaux
 from rdv.services.chargement import MotifInfo, charger, motif_info
 from rdv.tables import Motif
+from sites.services import proximite
 from sites.services.horaires import JOURS
 from sites.tables import Site, SiteService
 
@@ -128,3 +129,55 @@ async def motifs_en_ligne(service: str) -> list[dict[str, Any]]:
         )
         .order_by(Motif.nom)
     )
+
+
+@dataclass(frozen=True)
+class Disponibilite:
+    """A contact point near the person, and its next free créneau for the motif (or none)."""
+
+    site: proximite.SiteProche
+    prochain: creneaux.Creneau | None
+
+
+TRIS = ("distance", "disponibilite")
+
+
+async def disponibilites(
+    motif_id: int,
+    point: proximite.Point,
+    *,
+    limite: int = 10,
+    tri: str = "distance",
+    maintenant: datetime | None = None,
+) -> list[Disponibilite]:
+    """The nearest sites offering the motif, each with its next free créneau.
+
+    Sorted by distance, or by first availability (among the 3 × limite nearest,
+    sites without any créneau last). The créneaux of all sites come from one
+    load of the engine's inputs.
+    """
+    if tri not in TRIS:
+        raise Invalid(fields={"tri": "distance ou disponibilite"})
+    maintenant = maintenant or datetime.now(UTC)
+    async with lecture():
+        motif = await motif_en_ligne(motif_id)
+        proches = await proximite.sites_proches(
+            point,
+            service=motif.service_code,
+            territoire_id=motif.territoire_id,
+            limite=min(proximite.LIMITE_MAX, limite * (3 if tri == "disponibilite" else 1)),
+        )
+        if not proches:
+            return []
+        horizon = maintenant + motif.regles.delai_max
+        contexte = await charger(
+            motif, debut=maintenant, fin=horizon, site_ids=[p.site.id for p in proches]
+        )
+    prochains = contexte.prochains(maintenant, horizon, maintenant)
+    result = [Disponibilite(site=p, prochain=prochains.get(p.site.id)) for p in proches]
+    if tri == "disponibilite":
+        far_future = maintenant + timedelta(days=3650)
+        result.sort(
+            key=lambda d: (d.prochain.debut if d.prochain else far_future, d.site.distance_km)
+        )
+    return result[:limite]

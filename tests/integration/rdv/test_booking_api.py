@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from rdv.tables import Rdv, RdvHistorique
+from plateforme.db import write_transaction
+from rdv.tables import PlageOuverture, Rdv, RdvHistorique
 from tests import factories
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -179,3 +180,33 @@ async def test_unknown_motif_or_a_site_without_the_motif_is_a_404(
     assert wrong_site.status_code == 404 and wrong_site.json()["code"] == "site_inconnu"
     malformed = await client.post("/api/rdv", json={**payload, "debut": "demain"})
     assert malformed.status_code == 422 and "debut" in str(malformed.json()["fields"])
+
+
+async def test_nearby_sites_come_with_their_next_free_creneau_sorted_either_way(
+    client: httpx.AsyncClient, cabinet: dict[str, Any]
+) -> None:
+    far = await factories.site(
+        cabinet["territoire"],
+        services=[cabinet["service"]],
+        nom="Loin mais libre",
+        latitude=43.70,
+        longitude=1.60,
+    )
+    busy_agent = await factories.agent(cabinet["territoire"])
+    # The near site (the fixture's) opens only in three weeks; the far one next week.
+    await factories.plage(busy_agent, far, [cabinet["motif"]], premier_jour=next_monday())
+    near_id = cabinet["site"].id
+    async with write_transaction():
+        await PlageOuverture.update({PlageOuverture.premier_jour: next_monday(3)}).where(
+            PlageOuverture.site == near_id
+        )
+    url = f"/api/motifs/{cabinet['motif'].id}/sites"
+    by_distance = (await client.get(url, params={"commune": "31555"})).json()
+    assert [s["id"] for s in by_distance] == [near_id, far.id]
+    assert by_distance[0]["prochain_creneau"]["debut"].startswith(next_monday(3).isoformat())
+    by_availability = (
+        await client.get(url, params={"commune": "31555", "tri": "disponibilite"})
+    ).json()
+    assert [s["id"] for s in by_availability] == [far.id, near_id]
+    bad = await client.get(url, params={"commune": "31555", "tri": "hasard"})
+    assert bad.status_code == 422 and "tri" in bad.json()["fields"]

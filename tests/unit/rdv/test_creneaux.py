@@ -728,13 +728,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         instant = base + minutes(apres_minutes, avant_minutes)
         return instant.astimezone(draw(st.sampled_from((UTC, zone))))
 
-    plages = []
+    plages: list[PlageOuverture] = []
     for id in range(draw(st.integers(1, 6))):
         # Mostly office hours; sometimes at night, across the DST gap or fold.
-        debut = draw(st.integers(0, 23 * 12) if rarement() else st.integers(7 * 12, 17 * 12)) * 5
-        fin = min(
-            debut + draw(st.integers(1, 24) if rarement() else st.integers(24, 100)) * 5, 1439
-        )
+        ouverture = draw(st.integers(0, 23 * 12) if rarement() else st.integers(7 * 12, 17 * 12))
+        longueur = draw(st.integers(1, 24) if rarement() else st.integers(24, 100))
+        # Minutes of the day, on a five-minute step.
+        debut, fin = ouverture * 5, min((ouverture + longueur) * 5, 1439)
         plages.append(
             PlageOuverture(
                 id=id + 1,
@@ -753,14 +753,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         )
     occupations = []
     for _ in range(draw(st.integers(0, 25))):
-        debut = instant(-2 * 1440, 10 * 1440)
-        occupations.append(Occupation(draw(st.integers(1, 3)), debut, debut + minutes(1, 150)))
+        rdv = instant(-2 * 1440, 10 * 1440)
+        occupations.append(Occupation(draw(st.integers(1, 3)), rdv, rdv + minutes(1, 150)))
     absences = []
     for _ in range(draw(st.integers(0, 2))):
-        debut = instant(-30 * 1440, 10 * 1440)
+        depart = instant(-30 * 1440, 10 * 1440)
         duree = minutes(600, 3 * 1440) if rarement() else minutes(10, 600)
         regle = draw(st.sampled_from(REGLES_ABSENCES))
-        absences.append(Absence(draw(st.integers(1, 3)), debut, debut + duree, regle))
+        absences.append(Absence(draw(st.integers(1, 3)), depart, depart + duree, regle))
     fermes = draw(st.sets(st.integers(-1, 10), max_size=2))
     motif = MotifRegles(
         id=1,
@@ -769,16 +769,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         delai_max=minutes(1, 3 * 1440) if rarement() else minutes(3 * 1440, 20 * 1440),
         accoler=draw(st.booleans()),
     )
-    debut = instant(-1440, 3 * 1440)
+    recherche = instant(-1440, 3 * 1440)
     return Scenario(
         plages=plages,
         absences=absences,
         occupations=occupations,
         jours_fermes={10: {base.date() + timedelta(days=n) for n in fermes}},
         motif=motif,
-        debut=debut,
-        fin=debut + minutes(1440, 8 * 1440),
-        maintenant=debut + minutes(-2 * 1440, 12 * 60),
+        debut=recherche,
+        fin=recherche + minutes(1440, 8 * 1440),
+        maintenant=recherche + minutes(-2 * 1440, 12 * 60),
         fuseau=fuseau,
     )
 
