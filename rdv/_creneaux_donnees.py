@@ -13,9 +13,12 @@ class PlageOuverture:
     `heure_debut` and `heure_fin` are local wall-clock times of the
     territoire's zone, on the same day (a plage that would end at or before
     it starts gives nothing). `rrule` is an RFC 5545 RRULE value without the
-    "RRULE:" prefix ("FREQ=WEEKLY;BYDAY=MO,TU,TH"), expanded from
-    `premier_jour` at `heure_debut`; None is a single occurrence on
-    `premier_jour`. `fin` is the last possible day, included.
+    "RRULE:" prefix ("FREQ=WEEKLY;BYDAY=MO,TU,TH"), expanded by dateutil
+    from `premier_jour` at `heure_debut`: `premier_jour` is an occurrence
+    only if the rule matches it; UNTIL may be a date (that day included), a
+    local time or a UTC time. None is a single occurrence on `premier_jour`.
+    `fin` is the last possible day, included. `verifier_regle` says which
+    rules are accepted.
     """
 
     id: int
@@ -33,10 +36,10 @@ class PlageOuverture:
 class Absence:
     """A window in which an agent receives nobody, whatever the site.
 
-    `debut` and `fin` are aware. With an `rrule`, they are the first
-    occurrence, repeated in local wall-clock time of the territoire's zone
-    with the same local duration (every Wednesday 13:30-17:00 stays so across
-    daylight-saving changes).
+    `debut` and `fin` are aware. With an `rrule`, the rule is expanded from
+    the local `debut` (an occurrence itself only if the rule matches it, as
+    for plages), each occurrence lasting the local duration from `debut` to
+    `fin`: every Wednesday 13:30-17:00 stays so across daylight-saving changes.
     """
 
     agent_id: int

@@ -2,7 +2,12 @@
 
 Pure code over plain data: no database, no web framework. The caller loads
 the plages offering the motif, the absences and occupations of their agents
-and the closed days of their sites, in a fixed number of queries.
+within the window and the closed days of their sites, in a fixed number of
+queries; what it passes beyond that is skipped, but still costs a loop.
+
+Créneaux sit on the grid of each plage occurrence (its start + k × duree):
+a busy position is dropped without moving the next ones. A motif with
+`accoler` packs them right after each busy interval instead.
 
 Two créneaux of the same agent at two sites at overlapping times may both
 be offered (an agent holding overlapping plages at two sites is an
@@ -23,12 +28,11 @@ from rdv._creneaux_donnees import Absence, Creneau, MotifRegles, Occupation, Pla
 from rdv._creneaux_recurrence import (
     EPOCH,
     MICROSECONDE,
-    RegleInvalide,
     en_us,
     occurrences_absence,
     occurrences_plage,
-    verifier_regle,
 )
+from rdv._creneaux_regles import RegleInvalide, verifier_regle
 
 __all__ = [
     "Absence",
@@ -123,14 +127,17 @@ def _occupe(
         return {}
     apres, avant = occurrences[0][0], bornes.fin_max
     par_agent: dict[int, list[tuple[int, int]]] = {o[3]: [] for o in occurrences}
-    for occupation in occupations:
-        intervalles = par_agent.get(occupation.agent_id)
-        if intervalles is not None:
-            # Inlined en_us (the hot loop); a naive datetime raises TypeError here.
-            start = (occupation.debut - EPOCH) // MICROSECONDE
-            end = (occupation.fin - EPOCH) // MICROSECONDE
-            if start < avant and end > apres:
-                intervalles.append((start, end))
+    try:
+        for occupation in occupations:
+            intervalles = par_agent.get(occupation.agent_id)
+            if intervalles is not None:
+                # en_us inlined: this loop sees every rdv of the window.
+                start = (occupation.debut - EPOCH) // MICROSECONDE
+                end = (occupation.fin - EPOCH) // MICROSECONDE
+                if start < avant and end > apres:
+                    intervalles.append((start, end))
+    except TypeError as error:  # a naive datetime cannot be subtracted from EPOCH
+        raise ValueError(f"occupation : date et heure sans fuseau ({error})") from error
     for absence in absences:
         intervalles = par_agent.get(absence.agent_id)
         if intervalles is not None:
@@ -186,17 +193,10 @@ def _debuts(start: int, end: int, occupe: _Occupe, bornes: _Bornes) -> Iterator[
         position += duree
 
 
-class _Instants:
-    """UTC microseconds back to aware datetimes, each distinct instant built once."""
-
-    def __init__(self) -> None:
-        self._faits: dict[int, dt.datetime] = {}
-
-    def __call__(self, us: int) -> dt.datetime:
-        instant = self._faits.get(us)
-        if instant is None:
-            instant = self._faits[us] = EPOCH + us * MICROSECONDE
-        return instant
+def _datetimes(instants: Iterable[int], duree: int) -> dict[int, dt.datetime]:
+    """Starts and ends as aware UTC datetimes: thousands of créneaux share a few hundred."""
+    debuts = set(instants)
+    return {us: EPOCH + us * MICROSECONDE for us in debuts | {d + duree for d in debuts}}
 
 
 def creneaux_libres(
@@ -223,16 +223,17 @@ def creneaux_libres(
         for position in _debuts(start, end, occupe[agent_id], bornes):
             trouves.append((position, site_id, agent_id, plage_id))
     trouves.sort()
-    instant = _Instants()
     duree = bornes.duree
+    instant = _datetimes((t[0] for t in trouves), duree)
     result: list[Creneau] = []
     precedent = (-1, -1, -1)
     for position, site_id, agent_id, plage_id in trouves:
         # Sorted: a duplicate follows the one with the smallest plage id.
-        if (position, site_id, agent_id) != precedent:
-            precedent = (position, site_id, agent_id)
+        cle = (position, site_id, agent_id)
+        if cle != precedent:
+            precedent = cle
             result.append(
-                Creneau(instant(position), instant(position + duree), agent_id, site_id, plage_id)
+                Creneau(instant[position], instant[position + duree], agent_id, site_id, plage_id)
             )
     return result
 
@@ -269,9 +270,9 @@ def prochain_creneau_par_site(
         candidat = (position, agent_id, plage_id)
         if meilleur is None or candidat < meilleur:
             meilleurs[site_id] = candidat
-    instant = _Instants()
     duree = bornes.duree
+    instant = _datetimes((m[0] for m in meilleurs.values()), duree)
     return {
-        site_id: Creneau(instant(position), instant(position + duree), agent_id, site_id, plage_id)
+        site_id: Creneau(instant[position], instant[position + duree], agent_id, site_id, plage_id)
         for site_id, (position, agent_id, plage_id) in sorted(meilleurs.items())
     }

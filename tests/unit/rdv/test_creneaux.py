@@ -439,6 +439,25 @@ def test_interval_2_gives_every_other_wednesday_even_years_after_the_first_day()
 
 
 @pytest.mark.parametrize(
+    ("wkst", "weekends"),
+    [
+        # Weeks from Sunday: the Sunday and the following Saturday, every third week.
+        ("SU", [date(2026, 3, 15), date(2026, 3, 21), date(2026, 4, 5), date(2026, 4, 11)]),
+        ("MO", [date(2026, 3, 14), date(2026, 3, 15), date(2026, 4, 4), date(2026, 4, 5)]),
+    ],
+)
+def test_wkst_decides_which_days_share_a_week_of_a_rule_started_on_a_sunday(
+    wkst: str, weekends: list[date]
+) -> None:
+    regle = f"FREQ=WEEKLY;INTERVAL=3;BYDAY=SA,SU;WKST={wkst}"
+    tous_les_trois_weekends = plage(premier_jour=date(2024, 1, 7), rrule=regle)
+
+    creneaux = libres([tous_les_trois_weekends], debut="2026-03-01T00:00", fin="2026-04-15T00:00")
+
+    assert jours(creneaux) == weekends
+
+
+@pytest.mark.parametrize(
     ("until", "dernier_lundi"),
     [
         ("20260316", date(2026, 3, 16)),  # a date: that day included
@@ -500,14 +519,18 @@ def test_a_first_day_that_the_rule_does_not_match_is_not_an_occurrence() -> None
         ("FREQ=HOURLY", "FREQ doit être"),
         ("FREQ=FOO", "FREQ doit être"),
         ("FREQ=WEEKLY;FREQ=DAILY", "est répété"),
-        ("FREQ=WEEKLY;INTERVAL=0", "INTERVAL doit être un entier supérieur à 0"),
+        ("FREQ=WEEKLY;INTERVAL=0", "INTERVAL doit être un entier de 1 à 9999"),
         ("FREQ=WEEKLY;COUNT=-1", "COUNT doit être"),
+        ("FREQ=WEEKLY;COUNT=²", "COUNT doit être"),
+        ("FREQ=YEARLY;BYYEARDAY=1", "« BYYEARDAY » n'est pas accepté"),
+        ("FREQ=WEEKLY;BYMONTH=13", "BYMONTH « 13 »"),
         ("FREQ=WEEKLY;COUNT=2;UNTIL=20260401", "COUNT et UNTIL"),
         ("FREQ=WEEKLY;UNTIL=2026-04-01", "UNTIL « 2026-04-01 » illisible"),
         ("FREQ=WEEKLY;UNTIL=20261340", "UNTIL « 20261340 » illisible"),
         ("FREQ=WEEKLY;BYDAY=XX", "illisible"),
         ("FREQ=WEEKLY;WKST=XX", "illisible"),
-        ("FREQ=MONTHLY;BYSETPOS=0;BYDAY=MO", "illisible"),
+        ("FREQ=MONTHLY;BYSETPOS=0;BYDAY=MO", "BYSETPOS « 0 » : des entiers de 1 à 366"),
+        ("FREQ=WEEKLY;BYDAY=MO,,TU", "illisible"),
     ],
 )
 def test_an_invalid_rrule_raises_regle_invalide_with_a_french_message(
@@ -519,6 +542,51 @@ def test_an_invalid_rrule_raises_regle_invalide_with_a_french_message(
     assert isinstance(error.value, ValueError)
     with pytest.raises(RegleInvalide):
         verifier_regle(regle)
+
+
+@pytest.mark.parametrize(
+    ("regle", "pourquoi"),
+    [
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "BYMONTHDAY=30 n'existe dans aucun des mois"),
+        ("FREQ=WEEKLY;BYMONTH=4,6;BYMONTHDAY=-31", "BYMONTHDAY=-31 n'existe"),
+        ("FREQ=DAILY;INTERVAL=14;BYDAY=MO", "tous les 7n jours tombent le même jour"),
+        ("FREQ=WEEKLY;BYDAY=1MO", "demande FREQ=MONTHLY ou YEARLY"),
+        ("FREQ=MONTHLY;BYDAY=6MO", "rang de BYDAY hors de 1 à 5"),
+        ("FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=20", "ou avec BYMONTHDAY"),
+        ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=5", "BYSETPOS au-delà des 4 jours"),
+        ("FREQ=YEARLY;BYDAY=MO;BYSETPOS=1", "BYSETPOS ne va qu'avec"),
+    ],
+)
+def test_a_rule_that_never_happens_is_refused_instead_of_searched_until_year_9999(
+    regle: str, pourquoi: str
+) -> None:
+    with pytest.raises(RegleInvalide, match=pourquoi):
+        verifier_regle(regle)
+
+
+@pytest.mark.parametrize(
+    "regle",
+    [
+        "FREQ=DAILY;INTERVAL=2",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TU,TH;UNTIL=20261231T225959Z",
+        "FREQ=WEEKLY;BYDAY=MO;BYMONTH=7,8",
+        "FREQ=MONTHLY;BYDAY=-1FR",
+        "FREQ=MONTHLY;BYMONTHDAY=-1",
+        "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+        "freq=weekly;byday=we",
+    ],
+)
+def test_the_rules_an_admin_needs_are_accepted(regle: str) -> None:
+    verifier_regle(regle)
+
+
+def test_a_monthly_plage_on_the_last_friday_happens_on_the_last_friday() -> None:
+    dernier_vendredi = plage(rrule="FREQ=MONTHLY;BYDAY=-1FR", premier_jour=date(2025, 1, 1))
+
+    creneaux = libres([dernier_vendredi], debut="2026-03-01T00:00", fin="2026-05-01T00:00")
+
+    assert jours(creneaux) == [date(2026, 3, 27), date(2026, 4, 24)]
 
 
 def test_an_invalid_rrule_of_an_absence_raises_regle_invalide_too() -> None:
@@ -540,6 +608,11 @@ def test_naive_datetimes_and_non_positive_durations_are_refused() -> None:
             local("2026-03-03T00:00"),
             local("2026-01-01T00:00"),
             PARIS,
+        )
+    with pytest.raises(ValueError, match="occupation : date et heure sans fuseau"):
+        libres(
+            [plage()],
+            occupations=[Occupation(1, datetime(2026, 3, 2, 9), datetime(2026, 3, 2, 10))],
         )
     with pytest.raises(ValueError, match="durée"):
         libres([plage()], motif=motif(0))
