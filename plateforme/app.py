@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
@@ -23,9 +25,10 @@ from plateforme.health import HealthController
 from plateforme.http_errors import EXCEPTION_HANDLERS
 from plateforme.settings import PROJECT_ROOT, Settings, get_settings
 
-TEMPLATE_DIRS = [
+TEMPLATE_DIRS: list[Path | PathLike[Any] | str] = [
     PROJECT_ROOT / "plateforme" / "templates",
     PROJECT_ROOT / "sites" / "templates",
+    PROJECT_ROOT / "rdv" / "templates",
 ]
 
 

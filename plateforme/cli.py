@@ -49,10 +49,11 @@ def _cmd_import_communes(args: argparse.Namespace) -> None:
 
 
 def _cmd_import_sites(args: argparse.Namespace) -> None:
+    from sites.services.comptes import territoire_id_par_nom_ou_id
     from sites.services.importer import import_sites
 
     async def work() -> Any:
-        territoire_id = await _territoire_id(args.territoire)
+        territoire_id = await territoire_id_par_nom_ou_id(args.territoire)
         return await import_sites(
             Path(args.fichier),
             territoire_id=territoire_id,
@@ -73,21 +74,6 @@ def _cmd_seed_demo(args: argparse.Namespace) -> None:
         f"{report.sites} lieux, {report.agents} agents, "
         f"{report.sectorisations} sectorisations créés."
     )
-
-
-async def _territoire_id(value: str) -> int:
-    from plateforme.errors import NotFound
-    from sites.tables import Territoire
-
-    query = Territoire.select(Territoire.id)
-    row = await (
-        query.where(Territoire.id == int(value))
-        if value.isdigit()
-        else query.where(Territoire.nom == value)
-    ).first()
-    if row is None:
-        raise NotFound(f"Territoire inconnu : {value}", code="territoire_introuvable")
-    return int(row["id"])
 
 
 def _cmd_create_admin(args: argparse.Namespace) -> None:

@@ -73,8 +73,8 @@ def _render(
             body, status_code=error.status_code, media_type=MediaType.JSON, headers=headers
         )
     if isinstance(error, NotAuthenticated) and request.method == "GET":
-        return Redirect(f"/connexion?suivant={quote(request.url.path)}")  # type: ignore[return-value]
-    return Template(  # type: ignore[return-value]
+        return Redirect(f"/connexion?suivant={quote(request.url.path)}")
+    return Template(
         template_name="erreur.html",
         context={"erreur": error, "request": request},
         status_code=error.status_code,

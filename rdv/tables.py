@@ -88,7 +88,7 @@ class Usager(Table, tablename="usager"):
     email = Varchar(length=255, default="")
     date_naissance = Date(null=True, default=None)
     # A relative (proche) booked by a responsible usager.
-    responsable = ForeignKey(references="self", null=True, default=None)
+    responsable: ForeignKey[Usager] = ForeignKey(references="self", null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

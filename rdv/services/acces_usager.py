@@ -65,11 +65,12 @@ class RdvUsager:
 
 
 async def _compter_echecs(ip: str, maintenant: datetime) -> int:
-    return await TentativeCode.count().where(
+    count: int = await TentativeCode.count().where(
         TentativeCode.ip == ip,
         TentativeCode.succes.eq(False),
         TentativeCode.at >= maintenant - FENETRE,
     )
+    return count
 
 
 async def trouver(

@@ -10,7 +10,8 @@ def _asyncpg_error(name: str) -> type[BaseException] | None:
         import asyncpg
     except ImportError:  # pragma: no cover - installed with piccolo[postgres]
         return None
-    return getattr(asyncpg, name, None)  # type: ignore[no-any-return]
+    found: type[BaseException] | None = getattr(asyncpg, name, None)
+    return found
 
 
 def is_chevauchement(error: BaseException) -> bool:

@@ -68,7 +68,8 @@ async def _recent_failures(*, email: str | None, ip: str | None, since: datetime
         query = query.where(TentativeConnexion.email == email)
     if ip is not None:
         query = query.where(TentativeConnexion.ip == ip)
-    return await query
+    count: int = await query
+    return count
 
 
 async def authenticate(

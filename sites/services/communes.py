@@ -144,7 +144,9 @@ async def import_communes(path: Path = DEFAULT) -> ImportCommunesReport:
             row = existing.get(values["insee"])
             if row is None:
                 continue
-            changes = {name: values[name] for name in fields if row[name] != values[name]}
+            changes: dict[Any, Any] = {
+                name: values[name] for name in fields if row[name] != values[name]
+            }
             if changes:
                 await Commune.update(changes).where(Commune.id == row["id"])
                 updated += 1

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from plateforme.auth import ROLE_ADMIN
 from plateforme.db import write_transaction
-from plateforme.errors import Conflict, FieldErrors
+from plateforme.errors import Conflict, FieldErrors, NotFound
 from plateforme.passwords import MIN_LENGTH, hash_password
 from sites.services.forms import EMAIL
 from sites.tables import Agent, Territoire
@@ -68,3 +68,17 @@ async def create_admin(
         )
         await agent.save()
         return int(agent.id)
+
+
+async def territoire_id_par_nom_ou_id(value: str) -> int:
+    """A territoire named by its id or its exact name, as the CLI takes it."""
+    query = Territoire.select(Territoire.id)
+    query = (
+        query.where(Territoire.id == int(value))
+        if value.isdigit()
+        else query.where(Territoire.nom == value)
+    )
+    row = await query.first()
+    if row is None:
+        raise NotFound(f"Territoire inconnu : {value}", code="territoire_introuvable")
+    return int(row["id"])

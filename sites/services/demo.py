@@ -289,7 +289,9 @@ def _groupes(points: Mapping[str, tuple[float, float]], size: int) -> list[list[
         statistics.fmean(p[0] for p in points.values()),
         statistics.fmean(p[1] for p in points.values()),
     )
-    remaining = dict(sorted(points.items(), key=lambda item: -distance_km(*item[1], *middle)))
+    remaining = dict(
+        sorted(points.items(), key=lambda item: -distance_km(item[1][0], item[1][1], *middle))
+    )
     groups: list[list[str]] = []
     while remaining:
         reference, position = next(iter(remaining.items()))

@@ -139,6 +139,7 @@ async def save_agent(principal: Principal, form: Form, agent_id: int | None = No
             raise
         form.errors.add("email", "Cette adresse est déjà utilisée par un autre compte.")
         form.errors.raise_if_any()
+    assert agent_id is not None
     return agent_id
 
 

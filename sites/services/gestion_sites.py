@@ -136,7 +136,7 @@ async def save_site(principal: Principal, form: Form, site_id: int | None = None
     _require_manager(principal, site_id)
     if site_id is not None:
         await territoire_site(principal, site_id)
-    values: dict[str, Any] = {
+    values: dict[Any, Any] = {
         "nom": form.text("nom", required=True, max_length=150, label="Le nom"),
         "kind": form.choice("kind", SITE_KINDS, label="un type de site"),
         "adresse": form.text("adresse", required=True, max_length=255, label="L'adresse"),
@@ -239,7 +239,7 @@ async def save_service(principal: Principal, form: Form, service_id: int | None 
             if code and await same_code.first():
                 form.errors.add("code", "Ce code est déjà utilisé par un autre service.")
             form.errors.raise_if_any()
-            values = {"code": code, "nom": nom, "description": description}
+            values: dict[Any, Any] = {"code": code, "nom": nom, "description": description}
             if service_id is None:
                 row = Service(territoire=principal.territoire_id, **values)
                 await row.save()

@@ -302,7 +302,8 @@ async def upsert_sites(
     existing = await site_ids(territoire_id, values)
     if update:
         for reference, site_id in existing.items():
-            await Site.update(dict(values[reference])).where(Site.id == site_id)
+            changes: dict[Any, Any] = dict(values[reference])
+            await Site.update(changes).where(Site.id == site_id)
     new = [
         Site(territoire=territoire_id, reference=reference, **row)
         for reference, row in values.items()
