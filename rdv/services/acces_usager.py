@@ -81,28 +81,31 @@ async def trouver(
     lettres: str | None = None,
     maintenant: datetime | None = None,
 ) -> RdvUsager:
-    """The rdv behind a code, if the key or the letters match; the same answer for every miss."""
+    """The rdv behind a code, if the key or the letters match; the same answer for every miss.
+
+    The link's key (80 bits) cannot be guessed, so it is checked first and never
+    limited: a neighbour guessing codes behind the same address must not lock
+    people out of their SMS links. Only misses are recorded, and they limit the
+    code-and-letters path (two letters are easy to guess, the code is not).
+    """
     maintenant = maintenant or datetime.now(UTC)
     code = code.strip().upper().replace("-", "").replace(" ", "")
+    if cle_lien is not None and hmac.compare_digest(cle_lien.lower().encode(), cle(code).encode()):
+        rdv = await _charger(code)
+        if rdv is not None:
+            return rdv
     if await _compter_echecs(ip, maintenant) >= ESSAIS_MAX:
         raise TooManyRequests(
             "Trop d'essais. Réessayez dans 15 minutes ou utilisez le lien reçu par SMS.",
             retry_after=int(FENETRE.total_seconds()),
         )
-    rdv = await _charger(code)
-    ok = rdv is not None and (
-        (cle_lien is not None and hmac.compare_digest(cle_lien.lower(), cle(code)))
-        or (
-            lettres is not None
-            and initiales(lettres) == initiales(rdv.nom)
-            and len(initiales(lettres)) == 2
-        )
-    )
+    rdv = await _charger(code) if lettres is not None else None
+    if rdv is not None and lettres is not None and len(initiales(lettres)) == 2:
+        if initiales(lettres) == initiales(rdv.nom):
+            return rdv
     async with write_transaction():
-        await TentativeCode(ip=ip, code=code[:12], succes=ok, at=maintenant).save()
-    if not ok or rdv is None:
-        raise NotFound(INTROUVABLE, code="rdv_introuvable")
-    return rdv
+        await TentativeCode(ip=ip, code=code[:12], succes=False, at=maintenant).save()
+    raise NotFound(INTROUVABLE, code="rdv_introuvable")
 
 
 async def _charger(code: str) -> RdvUsager | None:

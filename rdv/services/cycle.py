@@ -125,7 +125,8 @@ async def deplacer(
         raise Conflict(
             "Seul un rendez-vous à venir peut être déplacé.", code="transition_impossible"
         )
-    motif = await motif_info(rdv["motif"])
+    # A motif withdrawn from booking still describes the rdvs already booked.
+    motif = await motif_info(rdv["motif"], actifs_seulement=False)
     debut = nouveau_debut.astimezone(UTC).replace(second=0, microsecond=0)
     agents = (
         [rdv["agent"]]

@@ -125,3 +125,15 @@ async def test_agents_set_statuses_within_the_allowed_transitions(booked: dict[s
         await cycle.changer_statut(rdv_id, "vu", agent)
     assert [h[1] for h in await history(rdv_id)] == ["a_venir", "vu", "absent", "a_venir", "annule"]
     assert {h[2] for h in (await history(rdv_id))[1:]} == {"agent"}
+
+
+async def test_someone_guessing_codes_does_not_lock_out_people_who_have_their_link(
+    booked: dict[str, Any],
+) -> None:
+    ip = f"10.8.{booked['rdv'].id % 250}.1"
+    for i in range(10):
+        with pytest.raises(NotFound):
+            await acces_usager.trouver(f"YYYYYY{i:02d}", ip=ip, lettres="LE")
+    code = booked["rdv"].code
+    found = await acces_usager.trouver(code, ip=ip, cle_lien=acces_usager.cle(code))
+    assert found.id == booked["rdv"].id

@@ -55,3 +55,26 @@ async def test_an_unknown_place_is_explained_next_to_the_field(client: httpx.Asy
     assert page.status_code == 422
     assert "Aucune commune ne correspond à « zzzzqx »." in page.text
     assert 'aria-invalid="true"' in page.text
+
+
+async def test_when_several_communes_match_each_link_leads_to_that_commune(
+    client: httpx.AsyncClient,
+) -> None:
+    code, _ = await _setup()
+    for insee, dep in (("98801", "31"), ("98802", "32")):
+        await factories.commune(
+            insee=insee,
+            nom="Montbrunzy",
+            nom_normalise="montbrunzy",
+            departement=dep,
+            codes_postaux=f"{dep}990",
+            latitude=43.6,
+            longitude=1.4,
+            population=100,
+        )
+    page = await client.get("/", params={"lieu": "montbrunzy", "service": code})
+    assert "Plusieurs communes correspondent" in page.text
+    link = page.text.split('<li><a href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "commune=9880" in link
+    followed = await client.get(link)
+    assert followed.status_code == 200 and "près de Montbrunzy" in followed.text
