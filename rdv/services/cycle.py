@@ -28,6 +28,15 @@ TRANSITIONS_AGENT: dict[str, set[str]] = {
     StatutRdv.annule: set(),
 }
 ANNULATIONS = {StatutRdv.excuse, StatutRdv.annule}
+# Only once the rdv has begun can the person have come or not.
+APRES_LE_DEBUT = {StatutRdv.vu, StatutRdv.absent}
+LIBELLES = {
+    StatutRdv.a_venir: "à venir",
+    StatutRdv.vu: "vu",
+    StatutRdv.absent: "absent",
+    StatutRdv.excuse: "excusé",
+    StatutRdv.annule: "annulé",
+}
 
 
 @dataclass(frozen=True)
@@ -80,8 +89,13 @@ async def changer_statut(
                 return
             if statut not in permis:
                 raise Conflict(
-                    f"Impossible de passer ce rendez-vous de « {courant} » à « {statut} ».",
+                    f"Un rendez-vous {LIBELLES[courant]} ne peut pas devenir {LIBELLES[statut]}.",
                     code="transition_impossible",
+                )
+            if statut in APRES_LE_DEBUT and rdv["debut"] > datetime.now(UTC):
+                raise Conflict(
+                    "Ce rendez-vous n'a pas encore commencé : il ne peut pas être vu ni manqué.",
+                    code="rdv_pas_commence",
                 )
             values: dict[Any, Any] = {Rdv.statut: statut, Rdv.updated_at: datetime.now(UTC)}
             if statut in ANNULATIONS or courant in ANNULATIONS:

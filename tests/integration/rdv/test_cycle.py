@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from plateforme.db import write_transaction
 from plateforme.errors import Conflict, NotFound, TooManyRequests
 from rdv.services import acces_usager, cycle
 from rdv.services.reservation import DemandeRdv, Personne, reserver
@@ -117,6 +118,14 @@ async def test_the_usager_moves_onto_a_free_creneau_only(booked: dict[str, Any])
 
 async def test_agents_set_statuses_within_the_allowed_transitions(booked: dict[str, Any]) -> None:
     rdv_id, agent = booked["rdv"].id, cycle.Acteur("agent", booked["agent"].id)
+    with pytest.raises(Conflict) as too_early:
+        await cycle.changer_statut(rdv_id, "vu", agent)
+    assert too_early.value.code == "rdv_pas_commence"
+    async with write_transaction():  # the rdv has now taken place
+        past = datetime.now(UTC) - timedelta(days=1)
+        await Rdv.update({Rdv.debut: past, Rdv.fin: past + timedelta(minutes=30)}).where(
+            Rdv.id == rdv_id
+        )
     await cycle.changer_statut(rdv_id, "vu", agent)
     await cycle.changer_statut(rdv_id, "absent", agent)  # a correction
     await cycle.changer_statut(rdv_id, "a_venir", agent)

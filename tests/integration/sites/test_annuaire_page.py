@@ -61,13 +61,14 @@ async def test_when_several_communes_match_each_link_leads_to_that_commune(
     client: httpx.AsyncClient,
 ) -> None:
     code, _ = await _setup()
-    for insee, dep in (("98801", "31"), ("98802", "32")):
+    # Communes are shared by the whole test session: a département no other test reads.
+    for insee in ("99801", "99802"):
         await factories.commune(
             insee=insee,
             nom="Montbrunzy",
             nom_normalise="montbrunzy",
-            departement=dep,
-            codes_postaux=f"{dep}990",
+            departement="99",
+            codes_postaux=insee,
             latitude=43.6,
             longitude=1.4,
             population=100,
@@ -75,6 +76,6 @@ async def test_when_several_communes_match_each_link_leads_to_that_commune(
     page = await client.get("/", params={"lieu": "montbrunzy", "service": code})
     assert "Plusieurs communes correspondent" in page.text
     link = page.text.split('<li><a href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
-    assert "commune=9880" in link
+    assert "commune=9980" in link
     followed = await client.get(link)
     assert followed.status_code == 200 and "près de Montbrunzy" in followed.text

@@ -1,0 +1,162 @@
+"""Booking for someone on the phone: find the usager, then any time of the agent's day.
+
+The agent is not held to the créneaux (an emergency, a follow-up outside the
+plages): only the database's refusal of an overlap applies, as for every rdv.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from plateforme.auth import Principal
+from plateforme.errors import Conflict, Invalid, NotFound
+from plateforme.telephones import affichage
+from rdv.services import reservation
+from rdv.services._agenda_acces import (
+    AgentAgenda,
+    fuseau,
+    lire_choix,
+    lire_heure,
+    motifs_et_sites,
+)
+from rdv.tables import STATUTS_ACTIFS, CanalCreation, Rdv, Usager
+from sites.services.forms import Form
+from sites.tables import SiteService
+
+RESULTATS_MAX = 20
+
+
+class Chevauchement(Conflict):
+    code = "creneau_indisponible"
+    default_message = "L'agent a déjà un rendez-vous à cette heure-là."
+
+
+@dataclass(frozen=True)
+class RdvReserve:
+    id: int
+    code: str
+    jour: date
+
+
+def _usager_public(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "telephone_affiche": affichage(row["telephone"]) if row["telephone"] else "",
+    }
+
+
+async def chercher_usagers(principal: Principal, q: str) -> list[dict[str, Any]]:
+    """Usagers of the territoire whose names hold every word of `q`, or whose phone holds
+    its digits ("06 12 34" finds +33612345678). At most RESULTATS_MAX."""
+    texte = "".join(c for c in q if c not in "%_\\").strip()
+    chiffres = "".join(c for c in texte if c.isdigit())
+    query = Usager.select(
+        Usager.id, Usager.prenom, Usager.nom, Usager.telephone, Usager.email, Usager.date_naissance
+    ).where(Usager.territoire == principal.territoire_id)
+    lettres = [mot for mot in texte.split() if not any(c.isdigit() for c in mot)]
+    if len(chiffres) >= 4 and not lettres:
+        # National "06…" and international "+33 6…" both end with the subscriber digits.
+        significatifs = chiffres[1:] if chiffres.startswith("0") else chiffres
+        query = query.where(Usager.telephone.like(f"%{significatifs}%"))
+    elif lettres and len(" ".join(lettres)) >= 2:
+        for mot in lettres:
+            query = query.where(Usager.nom.ilike(f"%{mot}%") | Usager.prenom.ilike(f"%{mot}%"))
+    else:
+        return []
+    rows = await query.order_by(Usager.nom).order_by(Usager.prenom).limit(RESULTATS_MAX)
+    return [_usager_public(r) for r in rows]
+
+
+async def usager_du_territoire(principal: Principal, usager_id: int) -> dict[str, Any]:
+    row = (
+        await Usager.select(Usager.id, Usager.prenom, Usager.nom, Usager.telephone, Usager.email)
+        .where(Usager.id == usager_id, Usager.territoire == principal.territoire_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound("Cet usager n'existe pas.", code="usager_introuvable")
+    return _usager_public(row)
+
+
+async def _chevauchants(agent_id: int, debut: datetime, fin: datetime, zone: str) -> str:
+    rows = await Rdv.select(Rdv.debut, Rdv.fin, Rdv.motif.nom.as_alias("motif_nom")).where(
+        Rdv.agent == agent_id,
+        Rdv.statut.is_in(list(STATUTS_ACTIFS)),
+        Rdv.debut < fin,
+        Rdv.fin > debut,
+    )
+    tz = ZoneInfo(zone)
+    return ", ".join(
+        f"{r['debut'].astimezone(tz):%H:%M}–{r['fin'].astimezone(tz):%H:%M} ({r['motif_nom']})"
+        for r in rows
+    )
+
+
+async def reserver_par_telephone(
+    principal: Principal, cible: AgentAgenda, form: Form, *, maintenant: datetime | None = None
+) -> RdvReserve:
+    """Book an rdv with `cible` at the typed local date and time, for the typed person.
+
+    Raises Invalid (every bad field at once, 422) or Chevauchement (409) when
+    the agent already has an rdv then.
+    """
+    maintenant = maintenant or datetime.now(UTC)
+    motifs, sites = await motifs_et_sites(principal, cible)
+    motif_id = lire_choix(form, "motif", {m["id"] for m in motifs}, "Choisissez un motif.")
+    site_id = lire_choix(form, "site", {s["id"] for s in sites}, "Choisissez un site.")
+    jour = form.day("jour", label="Date")
+    heure = lire_heure(form, "heure", label="Heure")
+    personne = reservation.Personne(
+        prenom=form.text("prenom"),
+        nom=form.text("nom"),
+        telephone=form.text("telephone", max_length=30),
+        email=form.text("email"),
+    )
+    try:
+        reservation.valider_personne(personne)
+    except Invalid as error:
+        for name, message in error.fields.items():
+            form.errors.add(name, message)
+    zone = await fuseau(principal)
+    debut: datetime | None = None
+    if jour is not None and heure is not None:
+        debut = datetime.combine(jour, heure, tzinfo=ZoneInfo(zone))
+        if debut < maintenant:
+            form.errors.add("heure", "Cette date et cette heure sont déjà passées.")
+    if motif_id is not None and site_id is not None:
+        motif = next(m for m in motifs if m["id"] == motif_id)
+        offert = await SiteService.exists().where(
+            SiteService.site == site_id, SiteService.service == motif["service"]
+        )
+        if not offert:
+            form.errors.add("site", f"Ce site ne propose pas le service {motif['service_nom']}.")
+    form.errors.raise_if_any()
+    assert motif_id is not None and site_id is not None and debut is not None
+    demande = reservation.DemandeRdv(
+        motif_id=motif_id,
+        site_id=site_id,
+        debut=debut,
+        personne=personne,
+        agent_id=cible.id,
+        canal=CanalCreation.agent,
+        agent_createur_id=principal.agent_id,
+    )
+    try:
+        cree = await reservation.reserver(demande, maintenant=maintenant)
+    except reservation.CreneauIndisponible:
+        duree = timedelta(minutes=next(m["duree_minutes"] for m in motifs if m["id"] == motif_id))
+        occupes = await _chevauchants(cible.id, debut, debut + duree, zone)
+        qui = "Vous avez" if cible.soi_meme else f"{cible.nom_complet} a"
+        raise Chevauchement(
+            f"{qui} déjà un rendez-vous qui chevauche {debut:%H:%M}–{debut + duree:%H:%M}"
+            + (f" : {occupes}" if occupes else "")
+            + ". Choisissez une autre heure."
+        ) from None
+    except Invalid as error:
+        # The service's "debut" is the form's date and time.
+        fields = {("heure" if k == "debut" else k): v for k, v in error.fields.items()}
+        raise Invalid(error.message, fields=fields) from None
+    return RdvReserve(id=cree.id, code=cree.code, jour=cree.debut.astimezone(ZoneInfo(zone)).date())

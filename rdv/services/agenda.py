@@ -1,0 +1,352 @@
+"""The professional's side of rdvs: day and week agendas, a site's day, status changes,
+booking on the phone, plages d'ouverture, absences and the private ICS feed.
+
+Every function takes the signed-in `Principal` and checks what they may do:
+an agent their own agenda, a responsable the agents and rdvs of their sites,
+an admin their whole territoire; nothing of another territoire exists (404).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from plateforme.auth import Principal
+from plateforme.db import lecture
+from plateforme.errors import Forbidden, NotFound
+from plateforme.telephones import affichage
+from rdv.services import cycle
+from rdv.services._agenda_acces import (
+    AgentAgenda,
+    agent_cible,
+    agents_visibles,
+    aujourd_hui,
+    bornes_utc,
+    date_longue,
+    fuseau,
+    libelle_motif,
+    motifs_et_sites,
+    site_du_territoire,
+    sites_visibles,
+    verifier_droit_sur_rdv,
+)
+from rdv.services._agenda_flux import (
+    calendrier_du_jeton,
+    creer_flux,
+    flux_actif,
+    hash_jeton,
+    revoquer_flux,
+)
+from rdv.services._agenda_plages import (
+    FREQUENCES,
+    JOURS_RRULE,
+    absences,
+    enregistrer_absence,
+    enregistrer_plage,
+    plage,
+    plages,
+    supprimer_absence,
+    supprimer_plage,
+)
+from rdv.services._agenda_reservation import (
+    Chevauchement,
+    RdvReserve,
+    chercher_usagers,
+    reserver_par_telephone,
+    usager_du_territoire,
+)
+from rdv.tables import Rdv, RdvParticipant, StatutRdv
+from sites.tables import AgentSite
+
+__all__ = [
+    "FREQUENCES",
+    "JOURS_RRULE",
+    "STATUTS",
+    "AgentAgenda",
+    "Chevauchement",
+    "Journee",
+    "JourneeSite",
+    "RdvAgenda",
+    "RdvReserve",
+    "Semaine",
+    "absences",
+    "agent_cible",
+    "agents_visibles",
+    "calendrier_du_jeton",
+    "changer_statut",
+    "chercher_usagers",
+    "creer_flux",
+    "date_longue",
+    "enregistrer_absence",
+    "enregistrer_plage",
+    "flux_actif",
+    "fuseau",
+    "hash_jeton",
+    "journee",
+    "journee_site",
+    "libelle_motif",
+    "motifs_et_sites",
+    "plage",
+    "plages",
+    "rdv_a_annuler",
+    "reserver_par_telephone",
+    "revoquer_flux",
+    "semaine",
+    "sites_visibles",
+    "supprimer_absence",
+    "supprimer_plage",
+    "usager_du_territoire",
+]
+
+STATUTS: dict[str, str] = {
+    StatutRdv.a_venir: "À venir",
+    StatutRdv.vu: "Vu",
+    StatutRdv.absent: "Absent",
+    StatutRdv.excuse: "Annulé par l'usager",
+    StatutRdv.annule: "Annulé par le service",
+}
+# The order of the buttons on an rdv.
+_ORDRE_TRANSITIONS = (StatutRdv.vu, StatutRdv.absent, StatutRdv.a_venir, StatutRdv.annule)
+
+
+@dataclass(frozen=True)
+class UsagerAgenda:
+    nom: str
+    telephone: str  # as people read it, "06 12 34 56 78"
+    telephone_e164: str
+
+
+@dataclass(frozen=True)
+class RdvAgenda:
+    id: int
+    debut: datetime  # local to the territoire
+    fin: datetime
+    statut: str
+    motif: str
+    site_id: int
+    site: str
+    agent_id: int
+    agent: str
+    usagers: tuple[UsagerAgenda, ...]
+    # The statuses the principal may set now; empty when they may change nothing.
+    transitions: tuple[str, ...]
+
+    @property
+    def statut_libelle(self) -> str:
+        return STATUTS.get(self.statut, self.statut)
+
+    @property
+    def annulable(self) -> bool:
+        return StatutRdv.annule in self.transitions
+
+
+@dataclass(frozen=True)
+class Journee:
+    agent: AgentAgenda
+    jour: date
+    libelle: str
+    rdvs: list[RdvAgenda]
+    aujourd_hui: date
+
+
+@dataclass(frozen=True)
+class Semaine:
+    agent: AgentAgenda
+    lundi: date
+    jours: list[tuple[date, str, list[RdvAgenda]]]
+    aujourd_hui: date
+
+
+@dataclass(frozen=True)
+class JourneeSite:
+    site: dict[str, Any]
+    jour: date
+    libelle: str
+    # (agent id, "Prénom Nom", rdvs at this site), every agent of the site.
+    agendas: list[tuple[int, str, list[RdvAgenda]]]
+    aujourd_hui: date
+
+
+def _transitions(principal: Principal, statut: str, agent_id: int, site_id: int) -> tuple[str, ...]:
+    try:
+        verifier_droit_sur_rdv(principal, agent_id=agent_id, site_id=site_id)
+    except Forbidden:
+        return ()
+    permises = cycle.TRANSITIONS_AGENT.get(statut, set())
+    return tuple(s.value for s in _ORDRE_TRANSITIONS if s in permises)
+
+
+async def _rdvs(
+    principal: Principal, zone: str, debut: datetime, fin: datetime, *where: Any
+) -> list[RdvAgenda]:
+    rows = (
+        await Rdv.select(
+            Rdv.id,
+            Rdv.debut,
+            Rdv.fin,
+            Rdv.statut,
+            Rdv.site,
+            Rdv.agent,
+            Rdv.motif.nom.as_alias("motif_nom"),
+            Rdv.site.nom.as_alias("site_nom"),
+            Rdv.agent.prenom.as_alias("agent_prenom"),
+            Rdv.agent.nom.as_alias("agent_nom"),
+        )
+        .where(Rdv.debut >= debut, Rdv.debut < fin, *where)
+        .order_by(Rdv.debut)
+        .order_by(Rdv.id)
+    )
+    usagers: dict[int, list[UsagerAgenda]] = defaultdict(list)
+    if rows:
+        participants = (
+            await RdvParticipant.select(
+                RdvParticipant.rdv,
+                RdvParticipant.usager.prenom.as_alias("prenom"),
+                RdvParticipant.usager.nom.as_alias("nom"),
+                RdvParticipant.usager.telephone.as_alias("telephone"),
+            )
+            .where(RdvParticipant.rdv.is_in([r["id"] for r in rows]))
+            .order_by(RdvParticipant.id)
+        )
+        for p in participants:
+            usagers[p["rdv"]].append(
+                UsagerAgenda(
+                    nom=f"{p['prenom']} {p['nom']}",
+                    telephone=affichage(p["telephone"]) if p["telephone"] else "",
+                    telephone_e164=p["telephone"],
+                )
+            )
+    tz = ZoneInfo(zone)
+    return [
+        RdvAgenda(
+            id=r["id"],
+            debut=r["debut"].astimezone(tz),
+            fin=r["fin"].astimezone(tz),
+            statut=r["statut"],
+            motif=r["motif_nom"],
+            site_id=r["site"],
+            site=r["site_nom"],
+            agent_id=r["agent"],
+            agent=f"{r['agent_prenom']} {r['agent_nom']}",
+            usagers=tuple(usagers[r["id"]]),
+            transitions=_transitions(principal, r["statut"], r["agent"], r["site"]),
+        )
+        for r in rows
+    ]
+
+
+async def journee(principal: Principal, agent_id: int | None, jour: date | None) -> Journee:
+    """The rdvs of an agent on one local day, every status, in order."""
+    async with lecture():
+        cible = await agent_cible(principal, agent_id)
+        zone = await fuseau(principal)
+        today = aujourd_hui(zone)
+        jour = jour or today
+        debut, fin = bornes_utc(jour, 1, zone)
+        rdvs = await _rdvs(principal, zone, debut, fin, Rdv.agent == cible.id)
+    return Journee(cible, jour, date_longue(jour), rdvs, today)
+
+
+async def semaine(principal: Principal, agent_id: int | None, du: date | None) -> Semaine:
+    """The rdvs of an agent from the Monday of the week of `du`, day by day."""
+    async with lecture():
+        cible = await agent_cible(principal, agent_id)
+        zone = await fuseau(principal)
+        today = aujourd_hui(zone)
+        lundi = (du or today) - timedelta(days=(du or today).weekday())
+        debut, fin = bornes_utc(lundi, 7, zone)
+        rdvs = await _rdvs(principal, zone, debut, fin, Rdv.agent == cible.id)
+    par_jour: dict[date, list[RdvAgenda]] = defaultdict(list)
+    for rdv in rdvs:
+        par_jour[rdv.debut.date()].append(rdv)
+    jours = [lundi + timedelta(days=n) for n in range(7)]
+    return Semaine(cible, lundi, [(j, date_longue(j), par_jour[j]) for j in jours], today)
+
+
+async def journee_site(principal: Principal, site_id: int, jour: date | None) -> JourneeSite:
+    """Every agenda of a site on one day, grouped by agent: for its responsable or an admin."""
+    async with lecture():
+        site = await site_du_territoire(principal, site_id)
+        if not principal.manages_site(site_id):
+            raise Forbidden("Seuls les responsables de ce site et les administrateurs y ont accès.")
+        zone = await fuseau(principal)
+        today = aujourd_hui(zone)
+        jour = jour or today
+        debut, fin = bornes_utc(jour, 1, zone)
+        rdvs = await _rdvs(principal, zone, debut, fin, Rdv.site == site_id)
+        membres = await AgentSite.select(
+            AgentSite.agent.id.as_alias("id"),
+            AgentSite.agent.prenom.as_alias("prenom"),
+            AgentSite.agent.nom.as_alias("nom"),
+        ).where(AgentSite.site == site_id, AgentSite.agent.actif.eq(True))
+    agents = {m["id"]: (m["nom"], m["prenom"]) for m in membres}
+    par_agent: dict[int, list[RdvAgenda]] = defaultdict(list)
+    for rdv in rdvs:
+        par_agent[rdv.agent_id].append(rdv)
+        if rdv.agent_id not in agents:
+            # Someone who received at this site that day without belonging to it any more.
+            prenom, _, nom = rdv.agent.partition(" ")
+            agents[rdv.agent_id] = (nom, prenom)
+    ordre = sorted(agents.items(), key=lambda item: (item[1][0].lower(), item[1][1].lower()))
+    return JourneeSite(
+        site,
+        jour,
+        date_longue(jour),
+        [(agent_id, f"{prenom} {nom}", par_agent[agent_id]) for agent_id, (nom, prenom) in ordre],
+        today,
+    )
+
+
+async def _rdv_modifiable(principal: Principal, rdv_id: int) -> dict[str, Any]:
+    row = (
+        await Rdv.select(
+            Rdv.id,
+            Rdv.agent,
+            Rdv.site,
+            Rdv.debut,
+            Rdv.fin,
+            Rdv.statut,
+            Rdv.motif.nom.as_alias("motif_nom"),
+            Rdv.site.territoire.as_alias("territoire"),
+        )
+        .where(Rdv.id == rdv_id)
+        .first()
+    )
+    if row is None or row["territoire"] != principal.territoire_id:
+        raise NotFound("Ce rendez-vous n'existe pas.", code="rdv_introuvable")
+    verifier_droit_sur_rdv(principal, agent_id=row["agent"], site_id=row["site"])
+    return row
+
+
+async def rdv_a_annuler(principal: Principal, rdv_id: int) -> RdvAgenda:
+    """The rdv the principal is about to cancel, to show it before they confirm."""
+    async with lecture():
+        row = await _rdv_modifiable(principal, rdv_id)
+        zone = await fuseau(principal)
+        rdvs = await _rdvs(
+            principal, zone, row["debut"], row["debut"] + timedelta(seconds=1), Rdv.id == rdv_id
+        )
+    return rdvs[0]
+
+
+async def changer_statut(
+    principal: Principal, rdv_id: int, statut: str, *, motif_annulation: str = ""
+) -> date:
+    """Set vu, absent, annulé (or back to à venir) as the principal; returns the rdv's local day.
+
+    Raises NotFound (another territoire), Forbidden (not theirs to change),
+    Invalid (unknown status) or Conflict (a transition the cycle refuses).
+    """
+    row = await _rdv_modifiable(principal, rdv_id)
+    await cycle.changer_statut(
+        rdv_id,
+        statut,
+        cycle.Acteur("agent", principal.agent_id),
+        motif_annulation=motif_annulation.strip()[:200],
+    )
+    zone = await fuseau(principal)
+    debut: datetime = row["debut"]
+    return debut.astimezone(ZoneInfo(zone)).date()
