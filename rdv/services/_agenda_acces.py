@@ -14,22 +14,6 @@ from rdv.tables import Motif
 from sites.services.forms import Form
 from sites.tables import Agent, AgentService, AgentSite, Site, Territoire
 
-JOURS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MOIS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
 AGENT_INTROUVABLE = "Cet agent n'existe pas."
 
 
@@ -47,11 +31,6 @@ class AgentAgenda:
     @property
     def nom_complet(self) -> str:
         return f"{self.prenom} {self.nom}"
-
-
-def date_longue(jour: date) -> str:
-    """ "lundi 7 décembre 2026"."""
-    return f"{JOURS[jour.weekday()]} {jour.day} {MOIS[jour.month - 1]} {jour.year}"
 
 
 async def fuseau(principal: Principal) -> str:

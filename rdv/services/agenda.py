@@ -18,6 +18,7 @@ from plateforme.auth import Principal
 from plateforme.db import lecture
 from plateforme.errors import Forbidden, NotFound
 from plateforme.telephones import affichage
+from rdv.formats import date_longue
 from rdv.services import cycle
 from rdv.services._agenda_acces import (
     AgentAgenda,
@@ -25,7 +26,6 @@ from rdv.services._agenda_acces import (
     agents_visibles,
     aujourd_hui,
     bornes_utc,
-    date_longue,
     fuseau,
     libelle_motif,
     motifs_et_sites,

@@ -30,7 +30,7 @@ TRANSITIONS_AGENT: dict[str, set[str]] = {
 ANNULATIONS = {StatutRdv.excuse, StatutRdv.annule}
 # Only once the rdv has begun can the person have come or not.
 APRES_LE_DEBUT = {StatutRdv.vu, StatutRdv.absent}
-LIBELLES = {
+LIBELLES: dict[str, str] = {
     StatutRdv.a_venir: "à venir",
     StatutRdv.vu: "vu",
     StatutRdv.absent: "absent",
