@@ -66,6 +66,7 @@ def _cmd_import_sites(args: argparse.Namespace) -> None:
 
 
 def _cmd_seed_demo(args: argparse.Namespace) -> None:
+    from rdv.services.demo import seed_demo_rdv
     from sites.services.demo import seed_demo
 
     report = asyncio.run(_with_engine(seed_demo))
@@ -74,6 +75,8 @@ def _cmd_seed_demo(args: argparse.Namespace) -> None:
         f"{report.sites} lieux, {report.agents} agents, "
         f"{report.sectorisations} sectorisations créés."
     )
+    rdv = asyncio.run(_with_engine(seed_demo_rdv))
+    print(f"Démo des rendez-vous : {rdv.motifs} motifs, {rdv.plages} plages d'ouverture créés.")
 
 
 def _cmd_create_admin(args: argparse.Namespace) -> None:
