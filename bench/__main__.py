@@ -20,8 +20,9 @@ from bench import database, machine
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # Each module runs as `python -m MODULE --database-url URL --calls N --runs R --output FILE`
-# and has TITLE and ABOUT (markdown, may use {sample}).
-BENCHMARKS = ("bench.nearest_sites",)
+# on a database of its own and has TITLE, section(results) and targets(result): see
+# bench/runner.py.
+BENCHMARKS = ("bench.nearest_sites", "bench.rdv_search", "bench.booking")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -35,6 +36,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--calls", type=int, default=500, help="calls per run (default 500)")
     parser.add_argument("--runs", type=int, default=5, help="runs (default 5)")
+    parser.add_argument(
+        "--only",
+        choices=BENCHMARKS,
+        action="append",
+        help="run only this benchmark (repeatable); the report is printed, RESULTS.md is"
+        " left as it is",
+    )
     args = parser.parse_args(argv)
     if args.calls < 2 or args.runs < 1:
         parser.error("--calls must be 2 or more and --runs 1 or more")
@@ -76,11 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     load_before = machine.load_average()
     neighbours = machine.other_benchmarks_or_tests()
     results: dict[str, list[dict[str, Any]]] = {}
-    for module in BENCHMARKS:
+    for module in args.only or BENCHMARKS:
         for engine in chosen:
             print(f"=== {module} on {engine} ===", file=sys.stderr, flush=True)
             results.setdefault(module, []).append(run_one(module, engine, args))
-    neighbours += machine.other_benchmarks_or_tests()
+            # Between runs too: a test suite may start and end in the middle of ours.
+            neighbours += machine.other_benchmarks_or_tests()
     report = render(
         command=shlex.join([".venv/bin/python", "-m", "bench", *argv]),
         started_at=started_at,
@@ -91,6 +100,10 @@ def main(argv: list[str] | None = None) -> None:
         results=results,
     )
     print(report)
+    print("\n".join(summary(results)))
+    if args.only:
+        print(f"Only some benchmarks ran: {RESULTS.name} left as it is.", file=sys.stderr)
+        return
     RESULTS.write_text(report)
     print(f"Written to {RESULTS.relative_to(database.ROOT)}.", file=sys.stderr)
 
@@ -137,63 +150,29 @@ def render(
         else "no pytest process seen before or after the run"
     )
     lines += [f"| {key} | {value} |" for key, value in about.items()]
+    lines += ["", *summary(results)]
     for module, runs in results.items():
-        lines += _section(importlib.import_module(module), runs)
+        lines += ["", f"## {importlib.import_module(module).TITLE}", ""]
+        lines += list(importlib.import_module(module).section(runs))
     return "\n".join(lines) + "\n"
 
 
-def _section(module: Any, runs: list[dict[str, Any]]) -> Iterator[str]:
-    yield from ["", f"## {module.TITLE}", ""]
-    yield module.ABOUT.format(sample=runs[0]["sample"])
-    for result in runs:
-        first = result["results"][0]["figures"]
-        yield from [
-            "",
-            f"### {result['engine']}",
-            "",
-            f"{first['runs']} runs × {first['calls'] // first['runs']} calls per benchmark,"
-            f" measured in {result['seconds']:.0f} s. Median: the median of the runs' medians,"
-            " with their lowest and highest; p95 and p99: the median of the runs'; min and max:"
-            " over every call. Against baseline: the median of the runs' ratios of medians.",
-            "",
-            "| Benchmark | Where | Median (runs' spread) | p95 | p99 | Min | Max "
-            "| Against baseline | Target: median < 5 ms |",
-            "|---|---|--:|--:|--:|--:|--:|---|---|",
-        ]
-        for row in result["results"]:
-            f = row["figures"]
-            against = f"{row['ratio']:.1f} × {row['baseline']}" if row["baseline"] else "—"
-            target = "—"
-            if row["target_ms"] is not None:
-                met = f["median"] < row["target_ms"]
-                target = "met" if met else "**not met**"
-            yield (
-                f"| {f['name']} | {row['where']} "
-                f"| {f['median']:.2f} ({f['median_low']:.2f}–{f['median_high']:.2f}) "
-                f"| {f['p95']:.2f} | {f['p99']:.2f} | {f['min']:.2f} | {f['max']:.2f} "
-                f"| {against} | {target} |"
-            )
-        yield ""
-        yield _checks(result)
-
-
-def _checks(result: dict[str, Any]) -> str:
-    rows = result["rows"]
-    parts = [
-        f"Database: {rows['communes']:,} communes, {rows['territoires']} territoires,"
-        f" {rows['sites']} sites."
+def summary(results: dict[str, list[dict[str, Any]]]) -> Iterator[str]:
+    """Every target of every benchmark on every engine, met or not."""
+    yield from [
+        "## Summary",
+        "",
+        "| Benchmark | Engine | Target | Measured | |",
+        "|---|---|---|--:|---|",
     ]
-    for service, check in result["checks"].items():
-        low, high = check["results_min"], check["results_max"]
-        count = str(low) if low == high else f"{low} to {high}"
-        parts.append(
-            f"`{service}` (offered by {check['offered_by']} sites): {count} sites per call;"
-            f" {check['within_radius_median']:g} candidates within the 30 km radius in the"
-            f" median (at most {check['within_radius_max']}); fewer than 10 for"
-            f" {check['second_query_share']:.0%} of the communes, which then take a second,"
-            " unbounded query."
-        )
-    return " ".join(parts)
+    for module, runs in results.items():
+        for result in runs:
+            for row in importlib.import_module(module).targets(result):
+                met = "met" if row["met"] else "**not met**"
+                yield (
+                    f"| {row['benchmark']} | {row['engine']} | {row['target']}"
+                    f" | {row['measured']} | {met} |"
+                )
 
 
 if __name__ == "__main__":

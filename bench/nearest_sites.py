@@ -8,24 +8,18 @@ figures to FILE as JSON.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import contextlib
 import io
-import json
 import random
 import statistics
-import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 
-from bench import database, server
-from bench.stats import Figures, Run
+from bench import database, runner, server
+from bench.runner import Benchmark, Target
 
 TITLE = "Nearest contact points for a commune"
 ABOUT = """\
@@ -46,24 +40,12 @@ sites of the territoire. Over HTTP, uvicorn serves the app in another process on
 database (one worker, as `make run`) and one `httpx.AsyncClient` sends sequential
 requests on a kept-alive connection; `GET /health` (one `SELECT 1`) is its baseline."""
 
-TARGET_MS = 5.0
+TARGET = Target("median", 5.0)
 SERVICES = ("social", "pmi")
 LIMITE = 10
 SAMPLE = 200
 SEED = 31
 HAUTE_GARONNE = "Conseil départemental de la Haute-Garonne"
-
-
-@dataclass
-class Benchmark:
-    name: str
-    where: str  # "in-process" or "HTTP"
-    call: Callable[[int], Awaitable[object]]
-    baseline: str | None = None
-    target_ms: float | None = None
-    runs: list[Run] = field(default_factory=list)
-    # Per run, this benchmark's median over its baseline's median in the same run.
-    ratios: list[float] = field(default_factory=list)
 
 
 async def communes_sample() -> list[str]:
@@ -154,7 +136,7 @@ async def in_process(communes: list[str], territoire_id: int) -> list[Benchmark]
         Benchmark("SELECT 1", "in-process", select_1),
         Benchmark(baseline, "in-process", all_sites),
         *(
-            Benchmark(f"nearest, service={s}", "in-process", nearest(s), baseline, TARGET_MS)
+            Benchmark(f"nearest, service={s}", "in-process", nearest(s), baseline, TARGET)
             for s in SERVICES
         ),
     ]
@@ -181,44 +163,6 @@ def over_http(client: httpx.AsyncClient, communes: list[str]) -> list[Benchmark]
     ]
 
 
-async def measure(benchmark: Benchmark, calls: int) -> Run:
-    durations = []
-    for i in range(calls):
-        start = time.perf_counter_ns()
-        await benchmark.call(i)
-        durations.append(time.perf_counter_ns() - start)
-    return Run.of(durations)
-
-
-async def run_all(benchmarks: list[Benchmark], calls: int, runs: int, label: str) -> None:
-    warm_up = min(calls, 100)
-    for benchmark in benchmarks:
-        await measure(benchmark, warm_up)
-    for number in range(runs):
-        # Taking turns, each in a different position per run: a slow patch of
-        # the shared machine lands on all of them rather than on one.
-        shift = number % len(benchmarks)
-        for benchmark in benchmarks[shift:] + benchmarks[:shift]:
-            benchmark.runs.append(await measure(benchmark, calls))
-        by_name = {benchmark.name: benchmark for benchmark in benchmarks}
-        for benchmark in benchmarks:
-            if benchmark.baseline is not None:
-                base = by_name[benchmark.baseline].runs[-1].median
-                benchmark.ratios.append(benchmark.runs[-1].median / base)
-        print(f"[{label}] run {number + 1}/{runs} done", file=sys.stderr, flush=True)
-
-
-async def engine_version() -> str:
-    from plateforme.settings import get_settings
-    from sites.tables import Site
-
-    if get_settings().is_postgres:
-        rows = await Site.raw("SHOW server_version")
-        return f"PostgreSQL {rows[0]['server_version'].split()[0]}"
-    rows = await Site.raw("SELECT sqlite_version() AS version")
-    return f"SQLite {rows[0]['version']}"
-
-
 async def bench(calls: int, runs: int) -> dict[str, Any]:
     from plateforme import db
     from plateforme.settings import get_settings
@@ -229,7 +173,7 @@ async def bench(calls: int, runs: int) -> dict[str, Any]:
         rows = await database.load_demo()
     await db.start(get_settings())
     try:
-        engine = await engine_version()
+        engine = await runner.engine_version()
         label = engine.split()[0]
         territoire = (
             await Territoire.select(Territoire.id).where(Territoire.nom == HAUTE_GARONNE).first()
@@ -243,7 +187,7 @@ async def bench(calls: int, runs: int) -> dict[str, Any]:
                     client, communes
                 )
                 started = time.monotonic()
-                await run_all(benchmarks, calls, runs, label)
+                await runner.run_all(benchmarks, calls, runs, label)
                 seconds = time.monotonic() - started
     finally:
         await db.stop()
@@ -254,31 +198,41 @@ async def bench(calls: int, runs: int) -> dict[str, Any]:
         "checks": found,
         "server": server.description(),
         "seconds": seconds,
-        "results": [
-            {
-                "where": benchmark.where,
-                "figures": Figures.of(benchmark.name, benchmark.runs).as_dict(),
-                "baseline": benchmark.baseline,
-                "ratio": statistics.median(benchmark.ratios) if benchmark.ratios else None,
-                "target_ms": benchmark.target_ms,
-            }
-            for benchmark in benchmarks
-        ],
+        "results": [benchmark.result() for benchmark in benchmarks],
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.nearest_sites")
-    parser.add_argument("--database-url", required=True, help="an empty database")
-    parser.add_argument("--calls", type=int, required=True)
-    parser.add_argument("--runs", type=int, required=True)
-    parser.add_argument("--output", type=Path, required=True)
-    args = parser.parse_args()
-    # Before anything of the app is imported: the settings are read once.
-    database.use(args.database_url)
-    result = asyncio.run(bench(args.calls, args.runs))
-    args.output.write_text(json.dumps(result, indent=2))
+def section(results: list[dict[str, Any]]) -> Iterator[str]:
+    yield ABOUT.format(sample=results[0]["sample"])
+    for result in results:
+        yield from ["", f"### {result['engine']}", ""]
+        yield from runner.latency_table(result, result["results"])
+        yield ""
+        yield _checks(result)
+
+
+def targets(result: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    return runner.latency_targets(result)
+
+
+def _checks(result: dict[str, Any]) -> str:
+    rows = result["rows"]
+    parts = [
+        f"Database: {rows['communes']:,} communes, {rows['territoires']} territoires,"
+        f" {rows['sites']} sites."
+    ]
+    for service, check in result["checks"].items():
+        low, high = check["results_min"], check["results_max"]
+        count = str(low) if low == high else f"{low} to {high}"
+        parts.append(
+            f"`{service}` (offered by {check['offered_by']} sites): {count} sites per call;"
+            f" {check['within_radius_median']:g} candidates within the 30 km radius in the"
+            f" median (at most {check['within_radius_max']}); fewer than 10 for"
+            f" {check['second_query_share']:.0%} of the communes, which then take a second,"
+            " unbounded query."
+        )
+    return " ".join(parts)
 
 
 if __name__ == "__main__":
-    main()
+    runner.main("bench.nearest_sites", bench)

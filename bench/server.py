@@ -3,15 +3,19 @@ tests/integration/conftest.py, on the database this process points at."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -25,23 +29,41 @@ def free_port() -> int:
 
 
 @contextmanager
-def running() -> Iterator[str]:
-    """The base URL of a ready server, stopped on the way out."""
+def running(log: Path | None = None) -> Iterator[str]:
+    """The base URL of a ready server, stopped on the way out; its stderr (the errors it
+    logs) goes to `log` when given, else to ours."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "plateforme.asgi:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", "1", "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PORT": str(port)})
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(process, base_url)
-        yield base_url
-    finally:
-        process.terminate()
+    with contextlib.ExitStack() as stack:
+        stderr = stack.enter_context(log.open("w")) if log is not None else None
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, "PORT": str(port)}, stderr=stderr
+        )
+        base_url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            _wait_ready(process, base_url)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def errors_logged(log: Path) -> dict[str, int]:
+    """How many times each exception class ends a traceback in the server's log."""
+    found: Counter[str] = Counter()
+    for line in log.read_text(errors="replace").splitlines():
+        match = _EXCEPTION.match(line)
+        if match:
+            found[match.group(1)] += 1
+    return dict(found.most_common())
+
+
+_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception))(?::|$)")
 
 
 def _wait_ready(process: subprocess.Popen[bytes], base_url: str) -> None:
