@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
+
+from plateforme.db import engine
+
 
 def _asyncpg_error(name: str) -> type[BaseException] | None:
     try:
@@ -15,11 +20,16 @@ def _asyncpg_error(name: str) -> type[BaseException] | None:
 
 
 def is_chevauchement(error: BaseException) -> bool:
-    """The agent already has an active rdv overlapping this one."""
+    """The agent already has an active rdv overlapping this one.
+
+    A deadlock between two writers of the same agent counts too: one of them
+    lost the race, whatever PostgreSQL called it.
+    """
     if isinstance(error, sqlite3.IntegrityError):
         return "rdv_chevauchement" in str(error)
     exclusion = _asyncpg_error("ExclusionViolationError")
-    return exclusion is not None and isinstance(error, exclusion)
+    deadlock = _asyncpg_error("DeadlockDetectedError")
+    return any(kind is not None and isinstance(error, kind) for kind in (exclusion, deadlock))
 
 
 def is_complet(error: BaseException) -> bool:
@@ -28,3 +38,20 @@ def is_complet(error: BaseException) -> bool:
         return "rdv_complet" in str(error)
     check = _asyncpg_error("CheckViolationError")
     return check is not None and isinstance(error, check) and "rdv_complet" in str(error)
+
+
+async def verrouiller_agent(agent_id: int) -> None:
+    """Queue the writers of one agent's rdvs behind each other (PostgreSQL).
+
+    Two transactions inserting overlapping rdvs for one agent can otherwise
+    wait on each other inside the exclusion constraint until PostgreSQL's
+    deadlock detector aborts one of them after a second, as a 500 instead of a
+    409. Locking the agent row first makes the second wait, then see the
+    first's rdv and fail cleanly. SQLite needs nothing: IMMEDIATE write
+    transactions are already serialised.
+    """
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.run_querystring(
+            QueryString("SELECT id FROM agent WHERE id = {} FOR UPDATE", agent_id)
+        )

@@ -14,7 +14,7 @@ from typing import Any
 from plateforme.db import write_transaction
 from plateforme.errors import Conflict, Invalid, NotFound
 from rdv.services.chargement import MotifInfo, motif_info
-from rdv.services.contraintes import is_chevauchement
+from rdv.services.contraintes import is_chevauchement, verrouiller_agent
 from rdv.services.reservation import CreneauIndisponible, agents_libres, prochains_creneaux
 from rdv.tables import Rdv, RdvHistorique, StatutRdv
 
@@ -81,6 +81,7 @@ async def changer_statut(
     try:
         async with write_transaction():
             rdv = await _rdv(rdv_id)
+            await verrouiller_agent(rdv["agent"])
             courant = rdv["statut"]
             permis = TRANSITIONS_AGENT[courant] | (
                 {StatutRdv.excuse} if acteur.kind == "usager" else set()
@@ -153,6 +154,7 @@ async def deplacer(
     for agent_id in agents:
         try:
             async with write_transaction():
+                await verrouiller_agent(agent_id)
                 await Rdv.update(
                     {
                         Rdv.debut: debut,

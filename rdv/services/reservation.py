@@ -12,12 +12,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from plateforme.db import is_unique_violation, write_transaction
+from plateforme.db import is_unique_violation, lecture, write_transaction
 from plateforme.errors import Conflict, FieldErrors, Invalid, NotFound
 from plateforme.telephones import mobile_e164
 from rdv import creneaux
 from rdv.services.chargement import MotifInfo, charger, motif_info
-from rdv.services.contraintes import is_chevauchement
+from rdv.services.contraintes import is_chevauchement, verrouiller_agent
 from rdv.tables import CanalCreation, Rdv, RdvHistorique, RdvParticipant, StatutRdv, Usager
 from sites.services.communes import normalise
 from sites.tables import Site, SiteService
@@ -133,6 +133,28 @@ async def reserver(demande: DemandeRdv, *, maintenant: datetime | None = None) -
     """Book the créneau, or raise: Invalid (422), NotFound (404), CreneauIndisponible (409)."""
     maintenant = maintenant or datetime.now(UTC)
     personne = valider_personne(demande.personne)
+    # Every check reads from one snapshot; the write transaction comes after it,
+    # never inside (SQLite would have to upgrade a read lock).
+    async with lecture():
+        motif, debut, agents = await _preparer(demande, maintenant)
+    for agent_id in agents:
+        try:
+            return await _enregistrer(
+                motif, demande, personne, agent_id, debut, debut + motif.duree
+            )
+        except Exception as error:
+            if not is_chevauchement(error):
+                raise
+            # Taken between the engine's answer and the insert: try the next free agent.
+    async with lecture():
+        prochains = await prochains_creneaux(motif, demande.site_id, debut, maintenant)
+    raise CreneauIndisponible(prochains)
+
+
+async def _preparer(
+    demande: DemandeRdv, maintenant: datetime
+) -> tuple[MotifInfo, datetime, list[int]]:
+    """The motif, the start on the minute, and the agents free then (or raise why not)."""
     motif = await motif_info(demande.motif_id)
     if demande.canal == CanalCreation.en_ligne and not motif.reservable_en_ligne:
         raise NotFound("Ce motif ne se réserve pas en ligne.", code="motif_inconnu")
@@ -144,23 +166,14 @@ async def reserver(demande: DemandeRdv, *, maintenant: datetime | None = None) -
             code="creneau_invalide",
             fields={"debut": "pas un créneau"},
         )
-    fin = debut + motif.duree
     if demande.agent_createur_id is not None and demande.agent_id is not None:
         # Agents may book at any time (a phone call, an emergency): only the
         # database's refusal of an overlap applies.
-        agents = [demande.agent_id]
-    else:
-        agents = await agents_libres(
-            motif, demande.site_id, debut, maintenant, agent_id=demande.agent_id
-        )
-    for agent_id in agents:
-        try:
-            return await _enregistrer(motif, demande, personne, agent_id, debut, fin)
-        except Exception as error:
-            if not is_chevauchement(error):
-                raise
-            # Taken between the engine's answer and the insert: try the next free agent.
-    raise CreneauIndisponible(await prochains_creneaux(motif, demande.site_id, debut, maintenant))
+        return motif, debut, [demande.agent_id]
+    agents = await agents_libres(
+        motif, demande.site_id, debut, maintenant, agent_id=demande.agent_id
+    )
+    return motif, debut, agents
 
 
 async def agents_libres(
@@ -259,6 +272,7 @@ async def _enregistrer(
         code = nouveau_code()
         try:
             async with write_transaction():
+                await verrouiller_agent(agent_id)
                 usager_id = await _usager(motif, personne)
                 rdv = Rdv(
                     motif=motif.id,

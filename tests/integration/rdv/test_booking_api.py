@@ -210,3 +210,25 @@ async def test_nearby_sites_come_with_their_next_free_creneau_sorted_either_way(
     assert [s["id"] for s in by_availability] == [far.id, near_id]
     bad = await client.get(url, params={"commune": "31555", "tri": "hasard"})
     assert bad.status_code == 422 and "tri" in bad.json()["fields"]
+
+
+async def test_with_two_agents_free_fifty_concurrent_bookings_give_one_rdv_each_and_no_error(
+    server: str, cabinet: dict[str, Any]
+) -> None:
+    second = await factories.agent(cabinet["territoire"])
+    await factories.plage(
+        second, cabinet["site"], [cabinet["motif"]], heure_debut="09:00", heure_fin="12:00"
+    )
+    debut = at(next_monday(4), "11:00")
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(base_url=server, timeout=60, limits=limits) as http:
+        responses = await asyncio.gather(
+            *(
+                http.post("/api/rdv", json=booking(cabinet, debut, nom=f"Client{i}"))
+                for i in range(50)
+            )
+        )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 201] + [409] * 48, statuses
+    booked = await Rdv.select(Rdv.agent).where(Rdv.debut == debut, Rdv.site == cabinet["site"].id)
+    assert sorted(r["agent"] for r in booked) == sorted([cabinet["agent"].id, second.id])
