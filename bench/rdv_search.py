@@ -198,10 +198,18 @@ async def next_availability(
             return loaded["contexte"].prochains(maintenant, _horizon(maintenant), maintenant)
 
         async def whole(i: int, motif_id: int = motif_id) -> object:
+            # What the search does: the coming week first, then the rest of the
+            # 8 weeks for the sites still without a créneau.
+            from plateforme.db import lecture
+            from rdv.services.chargement import motif_info
+            from rdv.services.recherche import prochains_par_site
+
             maintenant = datetime.now(UTC)
-            horizon = _horizon(maintenant)
-            contexte = await _charger(motif_id, sites["all"], maintenant, horizon)
-            return contexte.prochains(maintenant, horizon, maintenant)
+            async with lecture():
+                motif = await motif_info(motif_id)
+                return await prochains_par_site(
+                    motif, sites["all"], maintenant, _horizon(maintenant)
+                )
 
         maintenant = datetime.now(UTC)
         contexte = await _charger(motif_id, sites["all"], maintenant, _horizon(maintenant))

@@ -140,6 +140,33 @@ class Disponibilite:
 
 
 TRIS = ("distance", "disponibilite")
+# Most sites have a free créneau within a week: look there first.
+PREMIERE_PASSE = timedelta(days=8)
+
+
+async def prochains_par_site(
+    motif: MotifInfo, site_ids: list[int], maintenant: datetime, horizon: datetime | None = None
+) -> dict[int, creneaux.Creneau]:
+    """The next free créneau of each site, up to `horizon` (the motif's window by default).
+
+    Two passes: the coming eight days for every site, then the rest of the
+    window only for the sites still without a créneau. Loading eight weeks of
+    every agent's rdvs at once was most of the cost (bench/RESULTS.md); the
+    answer is the same, since a créneau never crosses local midnight.
+    """
+    horizon = horizon or maintenant + motif.regles.delai_max
+    zone = ZoneInfo(motif.fuseau)
+    proche = datetime.combine(
+        (maintenant.astimezone(zone) + PREMIERE_PASSE).date(), time.min, tzinfo=zone
+    )
+    coupure = min(horizon, proche)
+    contexte = await charger(motif, debut=maintenant, fin=coupure, site_ids=site_ids)
+    result = contexte.prochains(maintenant, coupure, maintenant)
+    restants = [site for site in site_ids if site not in result]
+    if restants and coupure < horizon:
+        suite = await charger(motif, debut=coupure, fin=horizon, site_ids=restants)
+        result.update(suite.prochains(coupure, horizon, maintenant))
+    return result
 
 
 async def disponibilites(
@@ -169,11 +196,7 @@ async def disponibilites(
         )
         if not proches:
             return []
-        horizon = maintenant + motif.regles.delai_max
-        contexte = await charger(
-            motif, debut=maintenant, fin=horizon, site_ids=[p.site.id for p in proches]
-        )
-    prochains = contexte.prochains(maintenant, horizon, maintenant)
+        prochains = await prochains_par_site(motif, [p.site.id for p in proches], maintenant)
     result = [Disponibilite(site=p, prochain=prochains.get(p.site.id)) for p in proches]
     if tri == "disponibilite":
         far_future = maintenant + timedelta(days=3650)
