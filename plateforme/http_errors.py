@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -145,8 +146,18 @@ def internal_error_handler(request: Request[Any, Any, Any], error: Exception) ->
     return _render(request, _with_status(failure, HTTP_500_INTERNAL_SERVER_ERROR))
 
 
+def overflow_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """Dates near year 1 or 9999, ids beyond 64 bits: out of range, not a server error."""
+    return _render(
+        request, Invalid("Une valeur est hors des limites permises.", code="hors_limites")
+    )
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
+    OverflowError: overflow_handler,
+    # asyncpg's refusal of a query argument (an id beyond 64 bits): the same answer.
+    asyncpg.DataError: overflow_handler,
     ValidationException: validation_handler,
     HTTPException: http_exception_handler,
     Exception: internal_error_handler,

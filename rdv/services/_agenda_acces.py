@@ -205,7 +205,7 @@ def lire_heure(form: Form, name: str, *, label: str) -> time | None:
 
 def lire_choix(form: Form, name: str, choix: set[int], message: str) -> int | None:
     raw = form.text(name)
-    if raw.isdigit() and int(raw) in choix:
+    if (raw.isascii() and raw.isdigit()) and int(raw) in choix:
         return int(raw)
     form.errors.add(name, message)
     return None

@@ -48,6 +48,10 @@ def _usager_public(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# An agent may book far ahead, not into a typo's year 9999.
+HORIZON_AGENT = timedelta(days=730)
+
+
 async def chercher_usagers(principal: Principal, q: str) -> list[dict[str, Any]]:
     """Usagers of the territoire whose names hold every word of `q`, or whose phone holds
     its digits ("06 12 34" finds +33612345678). At most RESULTATS_MAX."""
@@ -126,6 +130,8 @@ async def reserver_par_telephone(
         debut = datetime.combine(jour, heure, tzinfo=ZoneInfo(zone))
         if debut < maintenant:
             form.errors.add("heure", "Cette date et cette heure sont déjà passées.")
+        elif debut > maintenant + HORIZON_AGENT:
+            form.errors.add("jour", "Pas plus de deux ans à l'avance.")
     if motif_id is not None and site_id is not None:
         motif = next(m for m in motifs if m["id"] == motif_id)
         offert = await SiteService.exists().where(

@@ -170,7 +170,7 @@ async def deplacer(
     rdv: RdvUsager, nouveau_debut: datetime, *, maintenant: datetime | None = None
 ) -> RdvUsager:
     maintenant = maintenant or datetime.now(UTC)
-    if not rdv.motif.deplacable_par_usager:
+    if not rdv.motif.deplacable_par_usager or not rdv.motif.reservable_en_ligne:
         raise Conflict(
             "Ce rendez-vous ne se déplace pas en ligne : appelez le lieu.",
             code="deplacement_impossible",

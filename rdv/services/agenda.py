@@ -238,6 +238,15 @@ async def _rdvs(
     ]
 
 
+def _visibles(principal: Principal, cible: Any) -> list[Any]:
+    """The rdvs of `cible` this principal may see: all of them for the agent and an
+    admin, only those at their own sites for a responsable."""
+    conditions = [Rdv.agent == cible.id]
+    if not cible.soi_meme and not principal.is_admin:
+        conditions.append(Rdv.site.is_in(sorted(principal.site_ids) or [-1]))
+    return conditions
+
+
 async def journee(principal: Principal, agent_id: int | None, jour: date | None) -> Journee:
     """The rdvs of an agent on one local day, every status, in order."""
     async with lecture():
@@ -246,7 +255,7 @@ async def journee(principal: Principal, agent_id: int | None, jour: date | None)
         today = aujourd_hui(zone)
         jour = jour or today
         debut, fin = bornes_utc(jour, 1, zone)
-        rdvs = await _rdvs(principal, zone, debut, fin, Rdv.agent == cible.id)
+        rdvs = await _rdvs(principal, zone, debut, fin, *_visibles(principal, cible))
     return Journee(cible, jour, date_longue(jour), rdvs, today)
 
 
@@ -258,7 +267,7 @@ async def semaine(principal: Principal, agent_id: int | None, du: date | None) -
         today = aujourd_hui(zone)
         lundi = (du or today) - timedelta(days=(du or today).weekday())
         debut, fin = bornes_utc(lundi, 7, zone)
-        rdvs = await _rdvs(principal, zone, debut, fin, Rdv.agent == cible.id)
+        rdvs = await _rdvs(principal, zone, debut, fin, *_visibles(principal, cible))
     par_jour: dict[date, list[RdvAgenda]] = defaultdict(list)
     for rdv in rdvs:
         par_jour[rdv.debut.date()].append(rdv)

@@ -155,15 +155,24 @@ async def deplacer(
         try:
             async with write_transaction():
                 await verrouiller_agent(agent_id)
-                await Rdv.update(
-                    {
-                        Rdv.debut: debut,
-                        Rdv.fin: debut + motif.duree,
-                        Rdv.agent: agent_id,
-                        Rdv.sequence: Rdv.sequence + 1,
-                        Rdv.updated_at: datetime.now(UTC),
-                    }
-                ).where(Rdv.id == rdv_id, Rdv.statut == StatutRdv.a_venir)
+                moved = await (
+                    Rdv.update(
+                        {
+                            Rdv.debut: debut,
+                            Rdv.fin: debut + motif.duree,
+                            Rdv.agent: agent_id,
+                            Rdv.sequence: Rdv.sequence + 1,
+                            Rdv.updated_at: datetime.now(UTC),
+                        }
+                    )
+                    .where(Rdv.id == rdv_id, Rdv.statut == StatutRdv.a_venir)
+                    .returning(Rdv.id)
+                )
+                if not moved:
+                    # Cancelled meanwhile: nothing moved, so nothing is logged.
+                    raise Conflict(
+                        "Ce rendez-vous a été annulé entre-temps.", code="transition_impossible"
+                    )
                 await _journal(
                     rdv_id,
                     "deplace",

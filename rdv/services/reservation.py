@@ -246,7 +246,9 @@ async def _usager(motif: MotifInfo, personne: Personne) -> int:
         (u for u in same_phone if (normalise(u["prenom"]), normalise(u["nom"])) == wanted), None
     )
     if existing is not None:
-        if personne.email and personne.email != existing["email"]:
+        # Fill a missing e-mail only: anyone knowing a person's name and phone
+        # could otherwise redirect that person's messages to themselves.
+        if personne.email and not existing["email"]:
             await Usager.update({Usager.email: personne.email}).where(Usager.id == existing["id"])
         return int(existing["id"])
     usager = Usager(

@@ -34,7 +34,7 @@ async def lire_lieu(saisie: str) -> Recherche:
         raise Invalid(
             fields={"lieu": "Tapez au moins 2 caractères : une commune ou un code postal."}
         )
-    if texte.isdigit() and len(texte) == 5:
+    if (texte.isascii() and texte.isdigit()) and len(texte) == 5:
         for kind in ("code_postal", "commune"):
             try:
                 point = await proximite.resoudre_point(

@@ -75,7 +75,7 @@ async def territoire_id_par_nom_ou_id(value: str) -> int:
     query = Territoire.select(Territoire.id)
     query = (
         query.where(Territoire.id == int(value))
-        if value.isdigit()
+        if (value.isascii() and value.isdigit())
         else query.where(Territoire.nom == value)
     )
     row = await query.first()
