@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sites.tables import (
     Agent,
@@ -184,3 +186,14 @@ async def plage(
     for motif_row in motifs:
         await PlageMotif(plage=row.id, motif=motif_row.id).save()
     return row
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def monday_at(hhmm: str, weeks: int = 2, zone: ZoneInfo = PARIS) -> datetime:
+    """A Monday `weeks` weeks ahead (1 = next Monday) at a local time, for rdvs in tests."""
+    today = datetime.now(zone).date()
+    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7) + timedelta(weeks=weeks - 1)
+    hours, minutes = map(int, hhmm.split(":"))
+    return datetime(monday.year, monday.month, monday.day, hours, minutes, tzinfo=zone)

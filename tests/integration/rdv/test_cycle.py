@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,15 +13,6 @@ from rdv.services import acces_usager, cycle
 from rdv.services.reservation import DemandeRdv, Personne, reserver
 from rdv.tables import Rdv, RdvHistorique
 from tests import factories
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def monday_at(hhmm: str, weeks: int = 2) -> datetime:
-    today = datetime.now(PARIS).date()
-    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7) + timedelta(weeks=weeks - 1)
-    hours, minutes = map(int, hhmm.split(":"))
-    return datetime(monday.year, monday.month, monday.day, hours, minutes, tzinfo=PARIS)
 
 
 @pytest.fixture
@@ -35,7 +25,10 @@ async def booked() -> dict[str, Any]:
     await factories.plage(agent, site, [motif])
     rdv = await reserver(
         DemandeRdv(
-            motif.id, site.id, monday_at("09:00"), Personne("Élodie", "Le Goff", "06 12 34 56 78")
+            motif.id,
+            site.id,
+            factories.monday_at("09:00"),
+            Personne("Élodie", "Le Goff", "06 12 34 56 78"),
         )
     )
     return {"rdv": rdv, "agent": agent, "site": site, "motif": motif}
@@ -80,7 +73,7 @@ async def test_the_usager_cancels_and_the_creneau_is_free_again(booked: dict[str
         DemandeRdv(
             booked["motif"].id,
             booked["site"].id,
-            monday_at("09:00"),
+            factories.monday_at("09:00"),
             Personne("Sam", "Roy", "0612345679"),
         )
     )
@@ -98,8 +91,8 @@ async def test_too_late_to_cancel_online(booked: dict[str, Any]) -> None:
 
 async def test_the_usager_moves_onto_a_free_creneau_only(booked: dict[str, Any]) -> None:
     rdv = await acces_usager.trouver(booked["rdv"].code, ip="10.0.0.4", lettres="LE")
-    moved = await acces_usager.deplacer(rdv, monday_at("10:30"))
-    assert moved.debut == monday_at("10:30").astimezone(UTC) and moved.sequence == 1
+    moved = await acces_usager.deplacer(rdv, factories.monday_at("10:30"))
+    assert moved.debut == factories.monday_at("10:30").astimezone(UTC) and moved.sequence == 1
     assert await history(rdv.id) == [
         ("cree", "a_venir", "usager"),
         ("deplace", "a_venir", "usager"),
@@ -108,7 +101,7 @@ async def test_the_usager_moves_onto_a_free_creneau_only(booked: dict[str, Any])
         DemandeRdv(
             booked["motif"].id,
             booked["site"].id,
-            monday_at("11:00"),
+            factories.monday_at("11:00"),
             Personne("Sam", "Roy", "0612345679"),
         )
     )

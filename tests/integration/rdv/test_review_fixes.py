@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -16,15 +14,6 @@ from rdv.tables import CanalCreation, PlageOuverture, Usager
 from sites.tables import AgentSite
 from tests import factories
 from tests.integration.conftest import Browser
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def monday_at(hhmm: str, weeks: int = 2) -> datetime:
-    today = datetime.now(PARIS).date()
-    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7) + timedelta(weeks=weeks - 1)
-    hours, minutes = map(int, hhmm.split(":"))
-    return datetime(monday.year, monday.month, monday.day, hours, minutes, tzinfo=PARIS)
 
 
 @pytest.fixture
@@ -52,7 +41,7 @@ async def test_a_later_booking_with_the_same_name_and_phone_cannot_replace_the_u
         DemandeRdv(
             cabinet["motif"].id,
             cabinet["site"].id,
-            monday_at("09:00"),
+            factories.monday_at("09:00"),
             Personne(*who, "marie@exemple.fr"),
         )
     )
@@ -60,7 +49,7 @@ async def test_a_later_booking_with_the_same_name_and_phone_cannot_replace_the_u
         DemandeRdv(
             cabinet["motif"].id,
             cabinet["site"].id,
-            monday_at("10:00"),
+            factories.monday_at("10:00"),
             Personne(*who, "evil@attacker.example"),
         )
     )
@@ -79,7 +68,7 @@ async def test_the_usager_cannot_move_an_rdv_whose_motif_only_agents_book(
         DemandeRdv(
             agent_only.id,
             cabinet["site"].id,
-            monday_at("14:00"),
+            factories.monday_at("14:00"),
             Personne("Lou", "Roy", "0612345678"),
             agent_id=cabinet["agent"].id,
             canal=CanalCreation.agent,
@@ -90,7 +79,7 @@ async def test_the_usager_cannot_move_an_rdv_whose_motif_only_agents_book(
         booked.code, ip="10.7.0.1", cle_lien=acces_usager.cle(booked.code)
     )
     with pytest.raises(Conflict):
-        await acces_usager.deplacer(rdv, monday_at("15:00"))
+        await acces_usager.deplacer(rdv, factories.monday_at("15:00"))
 
 
 @pytest.mark.parametrize(
@@ -137,7 +126,7 @@ async def test_a_responsable_sees_only_the_rdvs_at_their_own_sites_in_a_shared_a
         DemandeRdv(
             cabinet["motif"].id,
             cabinet["site"].id,
-            monday_at("09:00"),
+            factories.monday_at("09:00"),
             Personne("Ici", "Visible", "0612345678"),
         )
     )
@@ -145,7 +134,7 @@ async def test_a_responsable_sees_only_the_rdvs_at_their_own_sites_in_a_shared_a
         DemandeRdv(
             cabinet["motif"].id,
             other_site.id,
-            monday_at("14:00"),
+            factories.monday_at("14:00"),
             Personne("Ailleurs", "Cache", "0612345679"),
         )
     )
@@ -153,7 +142,7 @@ async def test_a_responsable_sees_only_the_rdvs_at_their_own_sites_in_a_shared_a
         cabinet["territoire"], role="responsable", sites=[cabinet["site"]]
     )
     await browser.sign_in(responsable.email)
-    day = here.debut.astimezone(PARIS).date().isoformat()
+    day = here.debut.astimezone(factories.PARIS).date().isoformat()
     page = await browser.http.get("/agenda", params={"agent": agent.id, "jour": day})
     assert page.status_code == 200
     assert "Visible" in page.text and "Cache" not in page.text
