@@ -77,9 +77,7 @@ class DisponibilitesController(Controller):
     @staticmethod
     def _plage_soumise(form: Any, actuelle: dict[str, Any] | None = None) -> dict[str, Any]:
         v: dict[str, Any] = dict(form.values)
-        v["motifs"] = {
-            int(m) for m in form.lists.get("motifs", []) if (m.isascii() and m.isdigit())
-        }
+        v["motifs"] = form.ids_soumis("motifs")
         v["jours"] = set(form.lists.get("jours", []))
         if actuelle:
             v["regle_actuelle"] = actuelle.get("regle_actuelle")

@@ -133,7 +133,7 @@ class RdvPublicController(Controller):
                 for c in taken.prochains
             ]
             raise
-        site = await recherche.site_du_motif(rdv.motif, rdv.site_id)
+        site = rdv.site
         zone = ZoneInfo(rdv.motif.fuseau)
         return RdvPublic(
             code=rdv.code,

@@ -17,7 +17,7 @@ from plateforme.errors import NotFound
 from rdv import creneaux
 from rdv.tables import STATUTS_ACTIFS, Absence, Motif, PlageMotif, Rdv
 from sites.services.jours_feries import jours_feries
-from sites.tables import Fermeture
+from sites.tables import Fermeture, Site, SiteService
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,20 @@ async def motif_info(motif_id: int, *, actifs_seulement: bool = True) -> MotifIn
             accoler=row["accoler"],
         ),
     )
+
+
+async def site_du_motif(motif: MotifInfo, site_id: int) -> dict[str, Any]:
+    """The site, if active, of the motif's territoire and offering its service; else 404."""
+    site = (
+        await Site.select(Site.id, Site.nom, Site.adresse)
+        .where(Site.id == site_id, Site.actif.eq(True), Site.territoire == motif.territoire_id)
+        .first()
+    )
+    if site is None or not await SiteService.exists().where(
+        SiteService.site == site_id, SiteService.service == motif.service_id
+    ):
+        raise NotFound("Ce lieu ne propose pas ce motif.", code="site_inconnu")
+    return site
 
 
 async def charger(

@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 from plateforme.db import lecture
 from plateforme.errors import Invalid, NotFound
 from rdv import creneaux
-from rdv.services.chargement import MotifInfo, charger, motif_info
+from rdv.services.chargement import MotifInfo, charger, motif_info, site_du_motif
 from rdv.tables import Motif
 from sites.services import proximite
 from sites.services.horaires import JOURS
-from sites.tables import Site, SiteService
 
 JOURS_MAX = 14
 
@@ -39,19 +38,6 @@ async def motif_en_ligne(motif_id: int) -> MotifInfo:
     if not motif.reservable_en_ligne:
         raise NotFound("Ce motif ne se réserve pas en ligne.", code="motif_inconnu")
     return motif
-
-
-async def site_du_motif(motif: MotifInfo, site_id: int) -> dict[str, Any]:
-    site = (
-        await Site.select(Site.id, Site.nom, Site.adresse)
-        .where(Site.id == site_id, Site.actif.eq(True), Site.territoire == motif.territoire_id)
-        .first()
-    )
-    if site is None or not await SiteService.exists().where(
-        SiteService.site == site_id, SiteService.service == motif.service_id
-    ):
-        raise NotFound("Ce lieu ne propose pas ce motif.", code="site_inconnu")
-    return site
 
 
 async def semaine(

@@ -11,16 +11,16 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from plateforme.db import is_unique_violation, lecture, write_transaction
 from plateforme.errors import Conflict, FieldErrors, Invalid, NotFound
 from plateforme.telephones import mobile_e164
 from rdv import creneaux
-from rdv.services.chargement import MotifInfo, charger, motif_info
+from rdv.services.chargement import MotifInfo, charger, motif_info, site_du_motif
 from rdv.services.contraintes import is_chevauchement, verrouiller_agent
 from rdv.tables import CanalCreation, Rdv, RdvHistorique, RdvParticipant, StatutRdv, Usager
 from sites.services.communes import normalise
-from sites.tables import Site, SiteService
 
 # Unambiguous when read aloud or typed at a kiosk: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -67,6 +67,7 @@ class RdvCree:
     agent_id: int
     site_id: int
     motif: MotifInfo
+    site: dict[str, Any]
 
 
 def nouveau_code() -> str:
@@ -97,23 +98,6 @@ def valider_personne(personne: Personne) -> Personne:
     return Personne(prenom=prenom, nom=nom, telephone=telephone, email=email)
 
 
-async def _verifier_site(motif: MotifInfo, site_id: int) -> None:
-    site = (
-        await Site.select(Site.id)
-        .where(
-            Site.id == site_id,
-            Site.actif.eq(True),
-            Site.territoire == motif.territoire_id,
-        )
-        .first()
-    )
-    offers = await SiteService.exists().where(
-        SiteService.site == site_id, SiteService.service == motif.service_id
-    )
-    if site is None or not offers:
-        raise NotFound("Ce lieu ne propose pas ce motif.", code="site_inconnu")
-
-
 async def prochains_creneaux(
     motif: MotifInfo, site_id: int, apres: datetime, maintenant: datetime, nombre: int = PROCHAINS
 ) -> list[creneaux.Creneau]:
@@ -136,11 +120,11 @@ async def reserver(demande: DemandeRdv, *, maintenant: datetime | None = None) -
     # Every check reads from one snapshot; the write transaction comes after it,
     # never inside (SQLite would have to upgrade a read lock).
     async with lecture():
-        motif, debut, agents = await _preparer(demande, maintenant)
+        motif, site, debut, agents = await _preparer(demande, maintenant)
     for agent_id in agents:
         try:
             return await _enregistrer(
-                motif, demande, personne, agent_id, debut, debut + motif.duree
+                motif, site, demande, personne, agent_id, debut, debut + motif.duree
             )
         except Exception as error:
             if not is_chevauchement(error):
@@ -153,12 +137,12 @@ async def reserver(demande: DemandeRdv, *, maintenant: datetime | None = None) -
 
 async def _preparer(
     demande: DemandeRdv, maintenant: datetime
-) -> tuple[MotifInfo, datetime, list[int]]:
-    """The motif, the start on the minute, and the agents free then (or raise why not)."""
+) -> tuple[MotifInfo, dict[str, Any], datetime, list[int]]:
+    """The motif, its site, the start on the minute, and the agents free then (or raise why not)."""
     motif = await motif_info(demande.motif_id)
     if demande.canal == CanalCreation.en_ligne and not motif.reservable_en_ligne:
         raise NotFound("Ce motif ne se réserve pas en ligne.", code="motif_inconnu")
-    await _verifier_site(motif, demande.site_id)
+    site = await site_du_motif(motif, demande.site_id)
     debut = demande.debut.astimezone(UTC).replace(second=0, microsecond=0)
     if debut != demande.debut.astimezone(UTC):
         raise Invalid(
@@ -169,11 +153,11 @@ async def _preparer(
     if demande.agent_createur_id is not None and demande.agent_id is not None:
         # Agents may book at any time (a phone call, an emergency): only the
         # database's refusal of an overlap applies.
-        return motif, debut, [demande.agent_id]
+        return motif, site, debut, [demande.agent_id]
     agents = await agents_libres(
         motif, demande.site_id, debut, maintenant, agent_id=demande.agent_id
     )
-    return motif, debut, agents
+    return motif, site, debut, agents
 
 
 async def agents_libres(
@@ -264,6 +248,7 @@ async def _usager(motif: MotifInfo, personne: Personne) -> int:
 
 async def _enregistrer(
     motif: MotifInfo,
+    site: dict[str, Any],
     demande: DemandeRdv,
     personne: Personne,
     agent_id: int,
@@ -312,5 +297,6 @@ async def _enregistrer(
             agent_id=agent_id,
             site_id=demande.site_id,
             motif=motif,
+            site=site,
         )
     raise RuntimeError("could not draw a unique rdv code in 5 tries")

@@ -62,9 +62,7 @@ def _submitted_site_values(form: Form) -> dict[str, Any]:
     values: dict[str, Any] = {key: form.values.get(key, "") for key in form.values}
     values["actif"] = form.checked("actif")
     values["horaires_inconnus"] = form.checked("horaires_inconnus")
-    values["services"] = {
-        int(v) for v in form.lists.get("services", []) if (v.isascii() and v.isdigit())
-    }
+    values["services"] = form.ids_soumis("services")
     return values
 
 
@@ -362,12 +360,8 @@ class AdminController(Controller):
             k: form.values.get(k, "") for k in ("prenom", "nom", "email", "role")
         }
         values["actif"] = form.checked("actif")
-        values["sites"] = {
-            int(v) for v in form.lists.get("sites", []) if (v.isascii() and v.isdigit())
-        }
-        values["services"] = {
-            int(v) for v in form.lists.get("services", []) if (v.isascii() and v.isdigit())
-        }
+        values["sites"] = form.ids_soumis("sites")
+        values["services"] = form.ids_soumis("services")
         return values
 
     @get("/agents/nouveau", opt={"roles": ("admin",)})

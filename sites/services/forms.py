@@ -74,6 +74,10 @@ class Form:
             self.errors.add(name, "Adresse e-mail invalide (exemple : prenom.nom@exemple.fr).")
         return value
 
+    def ids_soumis(self, name: str) -> set[int]:
+        """The ids ticked, invalid ones left out: to show the form again as it was sent."""
+        return {int(raw) for raw in self.lists.get(name, []) if raw.isascii() and raw.isdigit()}
+
     def ids(self, name: str) -> set[int]:
         result: set[int] = set()
         for raw in self.lists.get(name, []):
