@@ -7,4 +7,9 @@ from plateforme.settings import get_settings
 
 DB = build_engine(get_settings())
 
-APP_REGISTRY = AppRegistry(apps=["sites.piccolo_app", "rdv.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=[
+        "sites.piccolo_app",
+        "rdv.piccolo_app",
+        "file_attente.piccolo_app",
+        "bornes.piccolo_app",
+    ])

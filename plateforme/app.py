@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import ResponseHeader, State
@@ -19,16 +22,19 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from plateforme import db
+from plateforme import db, evenements
 from plateforme.auth import session_config
 from plateforme.health import HealthController
 from plateforme.http_errors import EXCEPTION_HANDLERS
+from plateforme.planificateur import Tache, planificateur
 from plateforme.settings import PROJECT_ROOT, Settings, get_settings
 
 TEMPLATE_DIRS: list[Path | PathLike[Any] | str] = [
     PROJECT_ROOT / "plateforme" / "templates",
     PROJECT_ROOT / "sites" / "templates",
     PROJECT_ROOT / "rdv" / "templates",
+    PROJECT_ROOT / "file_attente" / "templates",
+    PROJECT_ROOT / "bornes" / "templates",
 ]
 
 
@@ -41,36 +47,82 @@ SECURITY_HEADERS = [
 ]
 
 
-def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+def _lifespan(settings: Settings, taches: list[Tache]):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
         await db.start(settings)
-        app.state.ready = True
-        try:
-            yield
-        finally:
-            app.state.ready = False
-            await db.stop()
+        async with AsyncExitStack() as stack:
+            if settings.scheduler_enabled and taches:
+                await stack.enter_async_context(planificateur(taches))
+            app.state.ready = True
+            try:
+                yield
+            finally:
+                app.state.ready = False
+        await db.stop()
 
     return database
 
 
+class _PoolNotifyBackend(AsyncPgChannelsBackend):
+    """NOTIFY through the app's connection pool instead of a new connection per event;
+    LISTEN keeps its one dedicated connection per worker."""
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        pool = getattr(db.engine(), "pool", None)
+        if pool is None:
+            await super().publish(data, channels)
+            return
+        texte = data.decode("utf-8")
+        async with pool.acquire() as connection:
+            for channel in channels:
+                await connection.execute("SELECT pg_notify($1, $2)", channel, texte)
+
+
+def channels_plugin(settings: Settings) -> ChannelsPlugin:
+    """Live events: in memory on one process; LISTEN/NOTIFY across workers on PostgreSQL."""
+    backend: Any
+    if settings.is_postgres:
+        backend = _PoolNotifyBackend(dsn=settings.database_url)
+    else:
+        backend = MemoryChannelsBackend()
+    return ChannelsPlugin(
+        backend=backend,
+        arbitrary_channels_allowed=True,
+        create_ws_route_handlers=False,
+        # A screen that stops reading loses its oldest events, not the server its memory;
+        # it resyncs from the state when it reconnects.
+        subscriber_max_backlog=200,
+        subscriber_backlog_strategy="dropleft",
+    )
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    from bornes.controllers import ROUTE_HANDLERS as BORNES_HANDLERS
+    from file_attente.controllers import ROUTE_HANDLERS as FILE_HANDLERS
+    from file_attente.services.cloture import cloturer
     from rdv.controllers import ROUTE_HANDLERS as RDV_HANDLERS
     from sites.controllers import ROUTE_HANDLERS as SITES_HANDLERS
     from sites.services.agents import load_principal
+
+    taches = [Tache("cloture_files", cloturer, secondes=60)]
+    channels = channels_plugin(settings)
+    evenements.brancher(channels.publish)
 
     return Litestar(
         route_handlers=[
             HealthController,
             *SITES_HANDLERS,
             *RDV_HANDLERS,
+            *FILE_HANDLERS,
+            *BORNES_HANDLERS,
             create_static_files_router(
                 path="/static", directories=[Path(PROJECT_ROOT / "plateforme" / "static")]
             ),
         ],
-        lifespan=[_lifespan(settings)],
+        lifespan=[_lifespan(settings, taches)],
+        plugins=[channels],
         middleware=[session_config(settings).middleware],
         csrf_config=CSRFConfig(
             secret=settings.csrf_secret,

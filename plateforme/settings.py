@@ -41,6 +41,11 @@ class Settings:
     login_max_failures: int
     login_window_seconds: int
     session_max_age_seconds: int
+    # Off on extra workers: one process runs the periodic jobs (they are safe
+    # to run twice, but there is no need to).
+    scheduler_enabled: bool = True
+    # Tickets a kiosk may issue per minute before it is refused (429).
+    borne_tickets_par_minute: int = 20
 
     @property
     def is_postgres(self) -> bool:
@@ -90,6 +95,8 @@ def load_settings() -> Settings:
         login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 900),
         session_max_age_seconds=_int("SESSION_MAX_AGE_SECONDS", 8 * 3600),
+        scheduler_enabled=_bool(os.environ.get("SCHEDULER_ENABLED"), True),
+        borne_tickets_par_minute=_int("BORNE_TICKETS_PAR_MINUTE", 20),
     )
 
 

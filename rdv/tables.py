@@ -129,6 +129,8 @@ class Rdv(Table, tablename="rdv"):
     capacite = Integer(null=True, default=None)
     # ICS SEQUENCE: bumped on every change the usager's calendar must follow.
     sequence = Integer(default=0)
+    # When the usager checked in at the site (kiosk or reception); null: not yet.
+    arrive_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -197,3 +197,52 @@ def monday_at(hhmm: str, weeks: int = 2, zone: ZoneInfo = PARIS) -> datetime:
     monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7) + timedelta(weeks=weeks - 1)
     hours, minutes = map(int, hhmm.split(":"))
     return datetime(monday.year, monday.month, monday.day, hours, minutes, tzinfo=zone)
+
+
+async def file_attente(site_row: Site, service_row: Service, **values: Any) -> Any:
+    """A queue, open at any hour unless `horaires` says otherwise."""
+    from file_attente.tables import FileAttente
+
+    data: dict[str, Any] = {
+        "site": site_row.id,
+        "service": service_row.id,
+        "nom": unique("Accueil"),
+        "prefixe": "A",
+        "horaires": {
+            jour: [["00:00", "23:59"]]
+            for jour in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+        },
+    }
+    data.update(values)
+    row = FileAttente(**data)
+    await row.save()
+    return row
+
+
+async def guichet(site_row: Site, nom: str | None = None) -> Any:
+    from file_attente.tables import Guichet
+
+    row = Guichet(site=site_row.id, nom=nom or unique("G")[:40])
+    await row.save()
+    return row
+
+
+async def appareil(site_row: Site | None, kind: str = "ecran", **values: Any) -> tuple[Any, str]:
+    """A device already paired to the site (None: unpaired); returns the row and its token."""
+    import secrets
+    from datetime import UTC
+
+    from bornes.services.appareils import hacher
+    from bornes.tables import Appareil
+
+    jeton = secrets.token_urlsafe(32)
+    row = Appareil(
+        site=site_row.id if site_row else None,
+        kind=kind,
+        nom=unique("Appareil"),
+        jeton_hash=hacher(jeton),
+        appaire_at=datetime.now(UTC) if site_row else None,
+        **values,
+    )
+    await row.save()
+    return row, jeton

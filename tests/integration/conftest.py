@@ -112,6 +112,11 @@ class Browser:
             fields.setdefault(name, []).extend(value if isinstance(value, list) else [str(value)])
         return await self.http.post(url, data=fields)
 
+    async def post_json(self, url: str, body: Any = None) -> httpx.Response:
+        """A JSON call of the agents' API, with the CSRF header the pages' scripts send."""
+        token = await self.csrf()
+        return await self.http.post(url, json=body, headers={"x-csrftoken": token})
+
     async def sign_in(self, email: str, password: str = "mot de passe solide") -> httpx.Response:
         return await self.post_form("/connexion", {"email": email, "mot_de_passe": password})
 

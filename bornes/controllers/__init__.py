@@ -1,0 +1,19 @@
+"""HTTP and websocket handlers of the bornes app."""
+
+from litestar.types import ControllerRouterHandler
+
+from bornes.controllers.api import (
+    AppairageController,
+    AppareilsAdminController,
+    BorneController,
+)
+from bornes.controllers.live import ws_appareil
+
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
+    AppairageController,
+    BorneController,
+    AppareilsAdminController,
+    ws_appareil,
+]
+
+__all__ = ["ROUTE_HANDLERS"]

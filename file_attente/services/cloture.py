@@ -1,0 +1,92 @@
+"""End of the day: each queue closes by itself at its site's closing time, in the site's zone.
+
+Tickets still waiting (or called and never served) become "non servi", with a
+log row by the system; tickets of earlier days too (a server that was down at
+closing time catches up). Phone numbers left on tickets are erased once their
+day is over: they were only kept for "your turn is near".
+Run every minute by the scheduler; running it twice changes nothing more.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from file_attente.services import lieux, tickets
+from file_attente.tables import (
+    EvenementTicket,
+    FileAttente,
+    StatutTicket,
+    Ticket,
+    TicketHistorique,
+)
+from plateforme.db import write_transaction
+
+A_CLORE = [StatutTicket.en_attente, StatutTicket.appele]
+
+
+async def _a_clore(file: dict[str, Any], maintenant: datetime) -> list[dict[str, Any]]:
+    site = await lieux.site_info(file["site"])
+    jour = site.jour(maintenant)
+    plages = lieux.plages_du_jour(
+        site,
+        lieux.horaires_file(site, file["horaires"]),
+        await lieux.fermetures(site.id, jour),
+        maintenant,
+    )
+    query = Ticket.select(Ticket.id, Ticket.code, Ticket.jour).where(
+        Ticket.file_actuelle == file["id"], Ticket.statut.is_in(A_CLORE)
+    )
+    if lieux.apres_fermeture(plages, site.maintenant_local(maintenant)):
+        query = query.where(Ticket.jour <= jour)
+    else:
+        query = query.where(Ticket.jour < jour)
+    return await query
+
+
+async def cloturer(maintenant: datetime | None = None) -> int:
+    """Close what is over; returns how many tickets became "non servi"."""
+    maintenant = maintenant or lieux.utc_now()
+    files = await FileAttente.select(FileAttente.id, FileAttente.site, FileAttente.horaires).output(
+        load_json=True
+    )
+    total = 0
+    for file in files:
+        restants = await _a_clore(file, maintenant)
+        if not restants:
+            continue
+        async with write_transaction():
+            fermes = (
+                await Ticket.update({Ticket.statut: StatutTicket.non_servi})
+                .where(Ticket.id.is_in([t["id"] for t in restants]), Ticket.statut.is_in(A_CLORE))
+                .returning(Ticket.id, Ticket.code)
+            )
+            if fermes:
+                await TicketHistorique.insert(
+                    *[
+                        TicketHistorique(
+                            ticket=t["id"],
+                            evenement=EvenementTicket.non_servi,
+                            statut=StatutTicket.non_servi,
+                            acteur="systeme",
+                            at=maintenant,
+                        )
+                        for t in fermes
+                    ]
+                )
+        total += len(fermes)
+        for ticket in fermes:
+            await tickets.publier(
+                file["site"],
+                {"type": "ticket.non_servi", "file": file["id"], "ticket": ticket["code"]},
+                maintenant,
+            )
+    await effacer_telephones(maintenant)
+    return total
+
+
+async def effacer_telephones(maintenant: datetime) -> None:
+    """Phone numbers of tickets whose day is over (at the latest, the day after, UTC+14 safe)."""
+    hier = maintenant.date().toordinal() - 1
+    limite = datetime.fromordinal(hier).date()
+    await Ticket.update({Ticket.telephone: ""}).where(Ticket.telephone != "", Ticket.jour < limite)
