@@ -133,6 +133,8 @@ class RdvAgenda:
     usagers: tuple[UsagerAgenda, ...]
     # The statuses the principal may set now; empty when they may change nothing.
     transitions: tuple[str, ...]
+    # Local time the usager checked in at the site (kiosk or reception desk).
+    arrive_at: datetime | None = None
 
     @property
     def statut_libelle(self) -> str:
@@ -190,6 +192,7 @@ async def _rdvs(
             Rdv.statut,
             Rdv.site,
             Rdv.agent,
+            Rdv.arrive_at,
             Rdv.motif.nom.as_alias("motif_nom"),
             Rdv.site.nom.as_alias("site_nom"),
             Rdv.agent.prenom.as_alias("agent_prenom"),
@@ -233,6 +236,7 @@ async def _rdvs(
             agent=f"{r['agent_prenom']} {r['agent_nom']}",
             usagers=tuple(usagers[r["id"]]),
             transitions=_transitions(principal, r["statut"], r["agent"], r["site"]),
+            arrive_at=r["arrive_at"].astimezone(tz) if r["arrive_at"] else None,
         )
         for r in rows
     ]

@@ -242,3 +242,24 @@ async def test_a_ticket_taken_by_another_counter_is_a_409(
         assert response.json()["code"] == "ticket_pris"
     state = (await client.get(f"/api/tickets/{ticket.json()['jeton']}")).json()
     assert (state["statut"], state["guichet"]) == ("appele", g1.nom)
+
+
+async def test_a_kiosk_check_in_shows_at_once_in_the_professionals_agenda(
+    client: httpx.AsyncClient, new_browser: Any, lieu: SiteFile
+) -> None:
+    rdv = await rdv_today(lieu)
+    professional = new_browser()
+    await professional.sign_in(lieu.agents[1].email)
+    jour = rdv.debut.astimezone(ZoneInfo("Europe/Paris")).date().isoformat()
+    before = await professional.http.get("/agenda", params={"jour": jour})
+    assert "Arrivé à" not in before.text
+    checked = await client.post(
+        "/api/borne/arrivees", json={"code": rdv.code}, headers=bearer(lieu.borne_jeton)
+    )
+    assert checked.status_code == 201
+    after = await professional.http.get("/agenda", params={"jour": jour})
+    arrived = datetime.now(ZoneInfo("Europe/Paris"))
+    assert "Arrivé à" in after.text
+    assert any(
+        f"Arrivé à {(arrived - timedelta(minutes=m)):%H:%M}" in after.text for m in (0, 1)
+    )
