@@ -66,6 +66,7 @@ def _cmd_import_sites(args: argparse.Namespace) -> None:
 
 
 def _cmd_seed_demo(args: argparse.Namespace) -> None:
+    from file_attente.demo import seed_demo_files
     from rdv.services.demo import seed_demo_rdv
     from sites.services.demo import seed_demo
 
@@ -77,6 +78,8 @@ def _cmd_seed_demo(args: argparse.Namespace) -> None:
     )
     rdv = asyncio.run(_with_engine(seed_demo_rdv))
     print(f"Démo des rendez-vous : {rdv.motifs} motifs, {rdv.plages} plages d'ouverture créés.")
+    files = asyncio.run(_with_engine(seed_demo_files))
+    print(f"Démo des files d'attente : {files.files} files, {files.guichets} guichets créés.")
 
 
 def _cmd_create_admin(args: argparse.Namespace) -> None:

@@ -40,3 +40,22 @@ async def test_after_the_demo_a_citizen_of_colomiers_finds_a_pmi_creneau_within_
     assert found[0].site.site.nom == "Maison des Solidarités de Colomiers"
     assert found[0].prochain is not None
     assert found[0].prochain.debut < maintenant + timedelta(days=7)
+
+
+async def test_the_demo_centres_have_queues_and_counters_once() -> None:
+    from file_attente.demo import seed_demo_files
+    from file_attente.tables import FileAttente, Guichet
+    from sites.tables import Site
+
+    await import_communes()
+    await seed_demo()
+    await seed_demo_files()
+    again = await seed_demo_files()
+    assert (again.files, again.guichets) == (0, 0)
+    colomiers = (
+        await Site.select(Site.id).where(Site.nom == "Maison des Solidarités de Colomiers").first()
+    )
+    assert colomiers is not None
+    files = await FileAttente.select(FileAttente.prefixe).where(FileAttente.site == colomiers["id"])
+    assert len(files) >= 1 and len({f["prefixe"] for f in files}) == len(files)
+    assert await Guichet.count().where(Guichet.site == colomiers["id"]) == 3
