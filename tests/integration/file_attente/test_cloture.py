@@ -64,3 +64,18 @@ async def test_queues_close_at_their_closing_time_and_number_again_the_next_day(
     await cloture.cloturer(next_day + timedelta(days=1))
     row = await Ticket.select(Ticket.telephone).where(Ticket.id == a1.id).first()
     assert row == {"telephone": ""}
+
+
+async def test_the_ticket_log_cannot_be_rewritten() -> None:
+    """Invariant 5: the database refuses to change or delete a log row, on both engines."""
+    import pytest
+
+    lieu = await site_avec_files(n_guichets=0)
+    emis = await tickets.emettre(lieu.file.id, origine=OrigineTicket.borne)
+    with pytest.raises(Exception, match="append_only"):
+        await TicketHistorique.update({TicketHistorique.acteur: "personne"}).where(
+            TicketHistorique.ticket == emis.id
+        )
+    with pytest.raises(Exception, match="append_only"):
+        await TicketHistorique.delete().where(TicketHistorique.ticket == emis.id)
+    assert await TicketHistorique.count().where(TicketHistorique.ticket == emis.id) == 1
