@@ -4,13 +4,19 @@ queue for the rdv's service, a priority ticket is issued in it, in the same tran
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from file_attente.services import lieux, tickets
 from file_attente.tables import FileAttente, OrigineTicket, Priorite, StatutTicket, Ticket
 from plateforme.db import write_transaction
+from plateforme.errors import NotFound, TooManyRequests
 from rdv.services.arrivee import arriver
+from rdv.tables import TentativeCode
+
+# Unknown codes a kiosk may send in FENETRE before it is refused.
+ECHECS_MAX = 30
+FENETRE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,44 +38,17 @@ async def enregistrer(
 ) -> Arrivee:
     maintenant = maintenant or lieux.utc_now()
     site = await lieux.site_info(site_id)
-    emis: dict[str, Any] | None = None
-    file: dict[str, Any] | None = None
-    async with write_transaction():
-        rdv = await arriver(
-            code,
-            site_id=site_id,
-            jour=site.jour(maintenant),
-            fuseau=site.fuseau,
-            maintenant=maintenant,
-            acteur="agent" if agent_id else "usager",
-        )
-        existant = (
-            await Ticket.select(Ticket.id, Ticket.jeton)
-            .where(Ticket.rdv == rdv.id, Ticket.statut != StatutTicket.annule)
-            .first()
-        )
-        if existant is None:
-            file = (
-                await FileAttente.select()
-                .where(
-                    FileAttente.site == site_id,
-                    FileAttente.service == rdv.service_id,
-                    FileAttente.actif.eq(True),
-                )
-                .output(load_json=True)
-                .first()
-            )
-            if file is not None:
-                emis = await tickets.emettre_dans_transaction(
-                    file,
-                    site,
-                    origine=OrigineTicket.rdv,
-                    priorite=Priorite.rdv,
-                    appareil=appareil,
-                    rdv_id=rdv.id,
-                    agent_id=agent_id,
-                    maintenant=maintenant,
-                )
+    cle = f"appareil:{appareil}" if appareil is not None else None
+    if cle is not None:
+        await _limiter(cle, maintenant)
+    try:
+        async with write_transaction():
+            rdv, existant, file, emis = await _arriver(site, code, appareil, agent_id, maintenant)
+    except NotFound:
+        if cle is not None:
+            async with write_transaction():
+                await TentativeCode(ip=cle, code=code[:12], succes=False, at=maintenant).save()
+        raise
     ticket: tickets.TicketEmis | None = None
     if emis is not None and file is not None:
         await tickets.publier_emis(site_id, file["id"], emis["code"], maintenant)
@@ -77,3 +56,66 @@ async def enregistrer(
     elif existant is not None:
         ticket = await tickets.ticket_emis(existant["id"], maintenant)
     return Arrivee(rdv_debut=rdv.debut, deja_arrive=rdv.deja_arrive, ticket=ticket)
+
+
+async def _limiter(cle: str, maintenant: datetime) -> None:
+    """A kiosk may mistype codes, not try them all: misses are counted per device."""
+    echecs = await TentativeCode.count().where(
+        TentativeCode.ip == cle,
+        TentativeCode.succes.eq(False),
+        TentativeCode.at >= maintenant - FENETRE,
+    )
+    if echecs >= ECHECS_MAX:
+        raise TooManyRequests(
+            "Trop de codes inconnus saisis sur cette borne. Adressez-vous à l'accueil.",
+            retry_after=int(FENETRE.total_seconds()),
+        )
+
+
+async def _arriver(
+    site: lieux.SiteInfo,
+    code: str,
+    appareil: int | None,
+    agent_id: int | None,
+    maintenant: datetime,
+) -> tuple[Any, Any, dict[str, Any] | None, dict[str, Any] | None]:
+    """Inside the write transaction: the arrival, then the ticket if none was given yet."""
+    site_id = site.id
+    file: dict[str, Any] | None = None
+    emis: dict[str, Any] | None = None
+    rdv = await arriver(
+        code,
+        site_id=site_id,
+        jour=site.jour(maintenant),
+        fuseau=site.fuseau,
+        maintenant=maintenant,
+        acteur="agent" if agent_id else "usager",
+    )
+    existant = (
+        await Ticket.select(Ticket.id, Ticket.jeton)
+        .where(Ticket.rdv == rdv.id, Ticket.statut != StatutTicket.annule)
+        .first()
+    )
+    if existant is None:
+        file = (
+            await FileAttente.select()
+            .where(
+                FileAttente.site == site_id,
+                FileAttente.service == rdv.service_id,
+                FileAttente.actif.eq(True),
+            )
+            .output(load_json=True)
+            .first()
+        )
+        if file is not None:
+            emis = await tickets.emettre_dans_transaction(
+                file,
+                site,
+                origine=OrigineTicket.rdv,
+                priorite=Priorite.rdv,
+                appareil=appareil,
+                rdv_id=rdv.id,
+                agent_id=agent_id,
+                maintenant=maintenant,
+            )
+    return rdv, existant, file, emis

@@ -260,6 +260,24 @@ async def test_a_kiosk_check_in_shows_at_once_in_the_professionals_agenda(
     after = await professional.http.get("/agenda", params={"jour": jour})
     arrived = datetime.now(ZoneInfo("Europe/Paris"))
     assert "Arrivé à" in after.text
-    assert any(
-        f"Arrivé à {(arrived - timedelta(minutes=m)):%H:%M}" in after.text for m in (0, 1)
+    assert any(f"Arrivé à {(arrived - timedelta(minutes=m)):%H:%M}" in after.text for m in (0, 1))
+
+
+async def test_a_kiosk_cannot_try_codes_forever(client: httpx.AsyncClient) -> None:
+    lieu = await site_avec_files(n_guichets=0)
+    statuses = []
+    for i in range(31):
+        response = await client.post(
+            "/api/borne/arrivees",
+            json={"code": f"ZZZZ{i:04d}"},
+            headers=bearer(lieu.borne_jeton),
+        )
+        statuses.append(response.status_code)
+    assert statuses[:30] == [404] * 30
+    assert statuses[30] == 429
+    # Another kiosk of the site is not locked out.
+    _, other = await factories.appareil(lieu.site, "borne")
+    response = await client.post(
+        "/api/borne/arrivees", json={"code": "ZZZZ9999"}, headers=bearer(other)
     )
+    assert response.status_code == 404
