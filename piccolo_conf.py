@@ -12,4 +12,5 @@ APP_REGISTRY = AppRegistry(apps=[
         "rdv.piccolo_app",
         "file_attente.piccolo_app",
         "bornes.piccolo_app",
+        "notifications.piccolo_app",
     ])

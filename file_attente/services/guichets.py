@@ -28,6 +28,7 @@ from file_attente.tables import (
 from plateforme.auth import Principal
 from plateforme.db import write_transaction
 from plateforme.errors import Conflict, Forbidden, Invalid, NotFound
+from plateforme.reactions import reagir
 
 # How many times a counter picks again when another counter took its ticket first.
 ESSAIS = 8
@@ -228,6 +229,9 @@ async def _prendre(
             principal,
             guichet["id"],
             maintenant,
+        )
+        await reagir(
+            "ticket.appele", ticket_id=ticket_id, guichet=guichet["nom"], maintenant=maintenant
         )
     return bool(taken)
 

@@ -1,0 +1,1 @@
+"""Providers of SMS and e-mail behind one small interface (see `base`)."""

@@ -1,0 +1,15 @@
+"""Piccolo app of the notifications package."""
+
+import os
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+APP_CONFIG = AppConfig(
+    app_name="notifications",
+    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
+    table_classes=table_finder(modules=["notifications.tables"], exclude_imported=True),
+    migration_dependencies=["sites.piccolo_app", "rdv.piccolo_app", "file_attente.piccolo_app"],
+    commands=[],
+)

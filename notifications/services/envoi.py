@@ -1,0 +1,321 @@
+"""The outbox worker: claim due messages, send them, record what happened.
+
+Each run (every few seconds, from the scheduler, on any number of processes):
+
+1. Expire what can no longer be useful (`expire_at` past: the rdv has begun).
+2. Reconcile messages claimed by a worker that died mid-send (`en_cours` for
+   longer than `BAIL`): the provider is asked, by our reference, whether it got
+   the message. If it did, the message is marked sent, not sent again; if it did
+   not, it goes back to the queue; if the provider cannot tell (`NonVerifiable`),
+   it goes back to the queue too, and the provider's own de-duplication of our
+   reference (when it has one) is what prevents a double SMS: see each
+   provider's docstring for what it lets us know.
+3. Claim due messages atomically — one conditional UPDATE ... RETURNING, over
+   `FOR UPDATE SKIP LOCKED` rows on PostgreSQL, inside an IMMEDIATE transaction
+   on SQLite — so that two workers never claim the same row.
+4. Send them concurrently (bounded), and record each result with an UPDATE
+   conditional on our claim: sent; retried later with exponential backoff (or
+   the provider's Retry-After) on errors that may pass; failed for good on
+   final errors or after `TENTATIVES_MAX` tries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from notifications.fournisseurs.base import (
+    ErreurDefinitive,
+    ErreurFournisseur,
+    ErreurTemporaire,
+    MessageSortant,
+    NonVerifiable,
+    Resultat,
+)
+from notifications.services import sortie
+from notifications.tables import Canal, Message, OppositionSms, StatutMessage
+from plateforme.db import is_sqlite, write_transaction
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that died: its messages are reconciled.
+BAIL = timedelta(minutes=2)
+TENTATIVES_MAX = 20
+BACKOFF_BASE = 30.0
+BACKOFF_MAX = 3600.0
+LOT = 200
+CONCURRENCE = 20
+
+Fournisseur = Any
+Resolveur = Callable[[sortie.Parametres, str], Awaitable[Fournisseur]]
+
+
+def backoff(tentatives: int, *, retry_after: float | None = None) -> float:
+    """Seconds before the next try: the provider's Retry-After, else 30 s doubling up to 1 h,
+    with ±20 % jitter so that a provider coming back is not hit by every worker at once."""
+    if retry_after is not None and retry_after >= 0:
+        return float(min(retry_after, BACKOFF_MAX))
+    delai = min(BACKOFF_BASE * float(2 ** max(tentatives - 1, 0)), BACKOFF_MAX)
+    return delai * random.uniform(0.8, 1.2)
+
+
+def masquer(destinataire: str) -> str:
+    """+33612345678 -> +336…78; an address -> a…@domain. For logs only."""
+    if "@" in destinataire:
+        nom, _, domaine = destinataire.partition("@")
+        return f"{nom[:1]}…@{domaine}"
+    return f"{destinataire[:4]}…{destinataire[-2:]}" if len(destinataire) > 6 else "…"
+
+
+@dataclass
+class Rapport:
+    envoyes: int = 0
+    reessais: int = 0
+    echecs: int = 0
+    expires: int = 0
+    reconcilies: int = 0
+    annules: int = 0
+    erreurs: list[str] = field(default_factory=list)
+
+
+async def _resoudre_defaut(p: sortie.Parametres, canal: str) -> Fournisseur:
+    from notifications.fournisseurs import registre
+
+    return registre.pour(p, canal)
+
+
+def _sortant(row: dict[str, Any], p: sortie.Parametres) -> MessageSortant:
+    pieces: tuple[tuple[str, str, bytes], ...] = ()
+    if row["ics"]:
+        pieces = (("rdv.ics", "text/calendar; method=REQUEST", row["ics"].encode()),)
+    expediteur = p.expediteur if row["canal"] == Canal.sms else p.email_expediteur
+    return MessageSortant(
+        reference=row["reference"],
+        destinataire=row["destinataire"],
+        texte=row["texte"],
+        expediteur=expediteur,
+        sujet=row["sujet"],
+        pieces_jointes=pieces,
+    )
+
+
+async def expirer(maintenant: datetime) -> int:
+    async with write_transaction():
+        rows = (
+            await Message.update(
+                {Message.statut: StatutMessage.expire, Message.derniere_erreur: "expiré"}
+            )
+            .where(
+                Message.statut == StatutMessage.en_attente,
+                Message.expire_at.is_not_null(),
+                Message.expire_at <= maintenant,
+            )
+            .returning(Message.id)
+        )
+    return len(rows)
+
+
+async def reclamer(maintenant: datetime, limite: int = LOT) -> list[dict[str, Any]]:
+    """Claim due messages for this worker; nobody else can claim them until `BAIL` passes."""
+    skip_locked = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
+    sql = (
+        "UPDATE message SET statut = 'en_cours', verrou_at = {}, tentatives = tentatives + 1 "
+        "WHERE id IN (SELECT id FROM message WHERE statut = 'en_attente' AND du_at <= {} "
+        f"ORDER BY du_at LIMIT {int(limite)}{skip_locked}) "
+        "RETURNING id, territoire, canal, genre, destinataire, sujet, texte, ics, reference, "
+        "tentatives, urgent, verrou_at, segments"
+    )
+    # Piccolo's SQLite adapter stores datetimes as UTC ISO strings, as the columns are.
+    async with write_transaction():
+        return list(await Message.raw(sql, maintenant, maintenant))
+
+
+async def _liberer(row: dict[str, Any], du_at: datetime, erreur: str = "") -> None:
+    """Give a claimed message back to the queue (retry later, quiet hours)."""
+    values: dict[Any, Any] = {Message.statut: StatutMessage.en_attente, Message.du_at: du_at}
+    if erreur:
+        values[Message.derniere_erreur] = erreur[:1000]
+    await Message.update(values).where(
+        Message.id == row["id"], Message.statut == StatutMessage.en_cours
+    )
+
+
+async def _envoye(row: dict[str, Any], fournisseur: str, resultat: Resultat, at: datetime) -> None:
+    values: dict[Any, Any] = {
+        Message.statut: StatutMessage.envoye,
+        Message.fournisseur: fournisseur,
+        Message.fournisseur_id: resultat.fournisseur_id,
+        Message.envoye_at: at,
+        Message.derniere_erreur: "",
+    }
+    if resultat.segments:
+        values[Message.segments] = resultat.segments
+    # Conditional: a delivery report may already have marked it delivered.
+    await Message.update(values).where(
+        Message.id == row["id"], Message.statut == StatutMessage.en_cours
+    )
+
+
+async def _echec(row: dict[str, Any], fournisseur: str, erreur: str) -> None:
+    await Message.update(
+        {
+            Message.statut: StatutMessage.echec,
+            Message.fournisseur: fournisseur,
+            Message.derniere_erreur: erreur[:1000],
+        }
+    ).where(Message.id == row["id"], Message.statut == StatutMessage.en_cours)
+
+
+async def _un(
+    row: dict[str, Any],
+    resoudre: Resolveur,
+    rapport: Rapport,
+    maintenant: datetime,
+    cache: dict[int, sortie.Parametres],
+) -> None:
+    if row["territoire"] not in cache:
+        cache[row["territoire"]] = await sortie.parametres(row["territoire"])
+    p = cache[row["territoire"]]
+    if not row["urgent"] and sortie.en_silence(maintenant, p):
+        await _liberer(row, sortie.fin_du_silence(maintenant, p))
+        return
+    if row["canal"] == Canal.sms and await OppositionSms.exists().where(
+        OppositionSms.territoire == p.territoire_id,
+        OppositionSms.telephone == row["destinataire"],
+    ):
+        await Message.update(
+            {Message.statut: StatutMessage.annule, Message.derniere_erreur: "STOP"}
+        ).where(Message.id == row["id"], Message.statut == StatutMessage.en_cours)
+        rapport.annules += 1
+        return
+    fournisseur = await resoudre(p, row["canal"])
+    try:
+        resultat = await fournisseur.envoyer(_sortant(row, p))
+    except ErreurTemporaire as error:
+        if row["tentatives"] >= TENTATIVES_MAX:
+            await _echec(
+                row, fournisseur.nom, f"abandon après {row['tentatives']} essais : {error}"
+            )
+            rapport.echecs += 1
+            return
+        delai = backoff(row["tentatives"], retry_after=error.retry_after)
+        await _liberer(row, maintenant + timedelta(seconds=delai), str(error))
+        rapport.reessais += 1
+        logger.info(
+            "message %s vers %s : erreur passagère (%s), nouvel essai dans %.0f s",
+            row["reference"],
+            masquer(row["destinataire"]),
+            error,
+            delai,
+        )
+        return
+    except ErreurDefinitive as error:
+        await _echec(row, fournisseur.nom, str(error))
+        rapport.echecs += 1
+        logger.warning(
+            "message %s vers %s : échec définitif (%s)",
+            row["reference"],
+            masquer(row["destinataire"]),
+            error,
+        )
+        return
+    await _envoye(row, fournisseur.nom, resultat, datetime.now(UTC))
+    rapport.envoyes += 1
+
+
+async def reconcilier(maintenant: datetime, resoudre: Resolveur, rapport: Rapport) -> None:
+    """Messages left `en_cours` by a dead worker: ask the provider before sending again."""
+    orphelins = await Message.select(
+        Message.id,
+        Message.territoire,
+        Message.canal,
+        Message.destinataire,
+        Message.sujet,
+        Message.texte,
+        Message.ics,
+        Message.reference,
+        Message.verrou_at,
+    ).where(Message.statut == StatutMessage.en_cours, Message.verrou_at < maintenant - BAIL)
+    cache: dict[int, sortie.Parametres] = {}
+    for row in orphelins:
+        if row["territoire"] not in cache:
+            cache[row["territoire"]] = await sortie.parametres(row["territoire"])
+        p = cache[row["territoire"]]
+        fournisseur = await resoudre(p, row["canal"])
+        try:
+            trouve = await fournisseur.retrouver(_sortant(row, p))
+        except NonVerifiable as error:
+            trouve = None
+            logger.warning("message %s : %s ; renvoi", row["reference"], error)
+        except ErreurFournisseur as error:
+            logger.info("message %s : réconciliation remise (%s)", row["reference"], error)
+            continue
+        claim = (
+            (Message.id == row["id"])
+            & (Message.statut == StatutMessage.en_cours)
+            & (Message.verrou_at == row["verrou_at"])
+        )
+        if trouve is not None:
+            await Message.update(
+                {
+                    Message.statut: StatutMessage.envoye,
+                    Message.fournisseur: fournisseur.nom,
+                    Message.fournisseur_id: trouve.fournisseur_id,
+                    Message.envoye_at: maintenant,
+                }
+            ).where(claim)
+        else:
+            await Message.update(
+                {Message.statut: StatutMessage.en_attente, Message.du_at: maintenant}
+            ).where(claim)
+        rapport.reconcilies += 1
+
+
+async def traiter_lot(
+    maintenant: datetime | None = None,
+    *,
+    resoudre: Resolveur | None = None,
+    limite: int = LOT,
+    concurrence: int = CONCURRENCE,
+) -> Rapport:
+    """One run of the worker; returns what it did."""
+    maintenant = maintenant or datetime.now(UTC)
+    resoudre = resoudre or _resoudre_defaut
+    rapport = Rapport()
+    rapport.expires = await expirer(maintenant)
+    await reconcilier(maintenant, resoudre, rapport)
+    lot = await reclamer(maintenant, limite)
+    if not lot:
+        return rapport
+    semaphore = asyncio.Semaphore(concurrence)
+    cache: dict[int, sortie.Parametres] = {}
+
+    async def borne(row: dict[str, Any]) -> None:
+        async with semaphore:
+            try:
+                await _un(row, resoudre, rapport, maintenant, cache)
+            except Exception as error:  # noqa: BLE001 - one message must not stop the batch
+                logger.exception("message %s : erreur inattendue", row["reference"])
+                rapport.erreurs.append(str(error))
+
+    await asyncio.gather(*(borne(row) for row in lot))
+    return rapport
+
+
+async def vider(
+    maintenant: datetime | None = None, *, resoudre: Resolveur | None = None
+) -> Rapport:
+    """Run batches until nothing is due (tests, the CLI, the benchmark)."""
+    total = Rapport()
+    while True:
+        rapport = await traiter_lot(maintenant, resoudre=resoudre)
+        for nom in ("envoyes", "reessais", "echecs", "expires", "reconcilies", "annules"):
+            setattr(total, nom, getattr(total, nom) + getattr(rapport, nom))
+        total.erreurs.extend(rapport.erreurs)
+        if not (rapport.envoyes or rapport.reessais or rapport.echecs or rapport.annules):
+            return total

@@ -1,0 +1,212 @@
+"""The outbox worker on the database, with an in-process provider double: each message is
+claimed by one worker only, retried on passing errors, given up on final ones, expired
+when useless, kept out of the quiet hours, and reconciled (not resent) after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from notifications.fournisseurs.base import (
+    ErreurDefinitive,
+    ErreurTemporaire,
+    MessageSortant,
+    Resultat,
+)
+from notifications.services import envoi, sortie
+from notifications.tables import Canal, Message, OppositionSms
+from plateforme.db import write_transaction
+from tests import factories
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+class Double:
+    """Records what it is asked to send; can fail on demand."""
+
+    nom = "double"
+
+    def __init__(self) -> None:
+        self.envoyes: list[str] = []
+        self.temporaires = 0
+        self.definitif: set[str] = set()
+        self.connus: set[str] = set()
+
+    async def envoyer(self, message: MessageSortant) -> Resultat:
+        await asyncio.sleep(0.001)
+        if self.temporaires > 0:
+            self.temporaires -= 1
+            raise ErreurTemporaire("503 du fournisseur", retry_after=None)
+        if message.destinataire in self.definitif:
+            raise ErreurDefinitive("numéro invalide")
+        self.envoyes.append(message.reference)
+        return Resultat(fournisseur_id=f"p-{message.reference}")
+
+    async def retrouver(self, message: MessageSortant) -> Resultat | None:
+        if message.reference in self.connus:
+            return Resultat(fournisseur_id=f"p-{message.reference}")
+        return None
+
+
+async def ecrire_messages(n: int, du_at: datetime, **values: Any) -> tuple[Any, list[str]]:
+    territoire = await factories.territoire()
+    p = await sortie.parametres(territoire.id)
+    cles = []
+    async with write_transaction():
+        for i in range(n):
+            cle = f"test:{territoire.id}:{i}"
+            await sortie.ecrire(
+                p,
+                canal=Canal.sms,
+                genre="test",
+                destinataire=values.get("destinataire", f"+3361234{i:04d}"),
+                texte="Bonjour",
+                cle=cle,
+                du_at=du_at,
+                urgent=values.get("urgent", True),
+                expire_at=values.get("expire_at"),
+            )
+            cles.append(cle)
+    return territoire, cles
+
+
+async def statuts(territoire: Any) -> dict[str, int]:
+    rows = await Message.select(Message.statut).where(Message.territoire == territoire.id)
+    result: dict[str, int] = {}
+    for row in rows:
+        result[row["statut"]] = result.get(row["statut"], 0) + 1
+    return result
+
+
+def resolveur(double: Double) -> Any:
+    async def resoudre(_p: Any, _canal: str) -> Double:
+        return double
+
+    return resoudre
+
+
+async def test_a_key_is_written_once() -> None:
+    maintenant = datetime.now(UTC)
+    territoire, cles = await ecrire_messages(3, maintenant)
+    p = await sortie.parametres(territoire.id)
+    async with write_transaction():
+        again = await sortie.ecrire(
+            p,
+            canal=Canal.sms,
+            genre="test",
+            destinataire="+33612340000",
+            texte="x",
+            cle=cles[0],
+            du_at=maintenant,
+        )
+    assert again is False
+    assert await Message.count().where(Message.territoire == territoire.id) == 3
+
+
+async def test_concurrent_workers_send_each_message_once() -> None:
+    maintenant = datetime.now(UTC) - timedelta(seconds=1)
+    territoire, _ = await ecrire_messages(300, maintenant)
+    double = Double()
+    await asyncio.gather(
+        *(envoi.traiter_lot(resoudre=resolveur(double), limite=60) for _ in range(6))
+    )
+    await envoi.vider(resoudre=resolveur(double))
+    mine = {
+        r["reference"]
+        for r in await Message.select(Message.reference).where(Message.territoire == territoire.id)
+    }
+    sent = [r for r in double.envoyes if r in mine]
+    assert len(sent) == 300 and len(set(sent)) == 300
+    assert await statuts(territoire) == {"envoye": 300}
+
+
+async def test_passing_errors_are_retried_later_and_final_ones_are_not() -> None:
+    maintenant = datetime.now(UTC) - timedelta(seconds=1)
+    territoire, _ = await ecrire_messages(1, maintenant, destinataire="+33699999999")
+    double = Double()
+    double.temporaires = 10_000  # down
+    await envoi.traiter_lot(maintenant, resoudre=resolveur(double))
+    row = await Message.select().where(Message.territoire == territoire.id).first()
+    assert row["statut"] == "en_attente" and row["tentatives"] == 1
+    assert row["du_at"] > maintenant + timedelta(seconds=20)  # backoff, not a hot loop
+    assert "503" in row["derniere_erreur"]
+    # Back up an hour later: sent once.
+    double.temporaires = 0
+    await envoi.vider(maintenant + timedelta(hours=1), resoudre=resolveur(double))
+    assert await statuts(territoire) == {"envoye": 1}
+    assert double.envoyes.count(row["reference"]) == 1
+
+    territoire, _ = await ecrire_messages(1, maintenant, destinataire="+33600000000")
+    double.definitif.add("+33600000000")
+    await envoi.vider(maintenant, resoudre=resolveur(double))
+    row = await Message.select().where(Message.territoire == territoire.id).first()
+    assert (row["statut"], row["tentatives"], row["derniere_erreur"]) == (
+        "echec",
+        1,
+        "numéro invalide",
+    )
+
+
+async def test_useless_messages_expire_instead_of_going_out() -> None:
+    maintenant = datetime.now(UTC)
+    territoire, _ = await ecrire_messages(
+        2, maintenant - timedelta(hours=3), expire_at=maintenant - timedelta(minutes=5)
+    )
+    double = Double()
+    await envoi.vider(maintenant, resoudre=resolveur(double))
+    assert await statuts(territoire) == {"expire": 2}
+
+
+async def test_quiet_hours_hold_back_what_is_not_urgent() -> None:
+    night = datetime(2026, 12, 2, 22, 30, tzinfo=PARIS)
+    territoire, _ = await ecrire_messages(1, night - timedelta(minutes=1), urgent=False)
+    double = Double()
+    await envoi.vider(night, resoudre=resolveur(double))
+    row = await Message.select().where(Message.territoire == territoire.id).first()
+    assert row["statut"] == "en_attente"
+    assert row["du_at"].astimezone(PARIS) == datetime(2026, 12, 3, 8, 0, tzinfo=PARIS)
+    await envoi.vider(datetime(2026, 12, 3, 8, 0, 5, tzinfo=PARIS), resoudre=resolveur(double))
+    assert await statuts(territoire) == {"envoye": 1}
+
+
+async def test_stop_cancels_what_was_queued() -> None:
+    maintenant = datetime.now(UTC)
+    territoire, _ = await ecrire_messages(1, maintenant, destinataire="+33611111111")
+    await OppositionSms(territoire=territoire.id, telephone="+33611111111").save()
+    double = Double()
+    await envoi.vider(maintenant, resoudre=resolveur(double))
+    assert await statuts(territoire) == {"annule": 1}
+    p = await sortie.parametres(territoire.id)
+    async with write_transaction():
+        written = await sortie.ecrire(
+            p,
+            canal=Canal.sms,
+            genre="test",
+            destinataire="+33611111111",
+            texte="x",
+            cle=f"test:{territoire.id}:after",
+            du_at=maintenant,
+        )
+    assert written is False
+
+
+async def test_a_crash_mid_send_is_reconciled_not_resent() -> None:
+    maintenant = datetime.now(UTC) - timedelta(seconds=1)
+    territoire, _ = await ecrire_messages(10, maintenant)
+    claimed = [
+        r for r in await envoi.reclamer(maintenant, limite=1000) if r["territoire"] == territoire.id
+    ]
+    assert len(claimed) == 10
+    # The worker died after the provider accepted the first four.
+    double = Double()
+    double.connus = {r["reference"] for r in claimed[:4]}
+    # Before the lease runs out, nobody touches them.
+    await envoi.vider(maintenant + timedelta(seconds=30), resoudre=resolveur(double))
+    assert await statuts(territoire) == {"en_cours": 10}
+    later = maintenant + envoi.BAIL + timedelta(seconds=5)
+    await envoi.vider(later, resoudre=resolveur(double))
+    assert await statuts(territoire) == {"envoye": 10}
+    resent = [r for r in double.envoyes if r in {c["reference"] for c in claimed}]
+    assert sorted(resent) == sorted(r["reference"] for r in claimed[4:])
