@@ -102,11 +102,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from bornes.controllers import ROUTE_HANDLERS as BORNES_HANDLERS
     from file_attente.controllers import ROUTE_HANDLERS as FILE_HANDLERS
     from file_attente.services.cloture import cloturer
+    from notifications.services import envoi, retention
     from rdv.controllers import ROUTE_HANDLERS as RDV_HANDLERS
     from sites.controllers import ROUTE_HANDLERS as SITES_HANDLERS
     from sites.services.agents import load_principal
 
-    taches = [Tache("cloture_files", cloturer, secondes=60)]
+    taches = [
+        Tache("cloture_files", cloturer, secondes=60),
+        Tache("envoi_messages", envoi.traiter_lot, secondes=settings.outbox_intervalle),
+        Tache("retention", retention.appliquer, secondes=3600),
+    ]
     channels = channels_plugin(settings)
     evenements.brancher(channels.publish)
 

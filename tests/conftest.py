@@ -19,6 +19,9 @@ os.environ["PICCOLO_CONF"] = "piccolo_conf"
 os.environ["ENVIRONMENT"] = "test"
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("LOGIN_MAX_FAILURES", "5")
+# The test servers run no periodic jobs: tests drive the outbox and the queue closing
+# themselves, at the instants they choose; one test turns the scheduler on.
+os.environ.setdefault("SCHEDULER_ENABLED", "0")
 
 import pytest  # noqa: E402
 
