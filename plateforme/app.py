@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from bornes.controllers import ROUTE_HANDLERS as BORNES_HANDLERS
     from file_attente.controllers import ROUTE_HANDLERS as FILE_HANDLERS
     from file_attente.services.cloture import cloturer
+    from notifications.controllers import ROUTE_HANDLERS as NOTIFICATIONS_HANDLERS
     from notifications.services import envoi, retention
     from rdv.controllers import ROUTE_HANDLERS as RDV_HANDLERS
     from sites.controllers import ROUTE_HANDLERS as SITES_HANDLERS
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *RDV_HANDLERS,
             *FILE_HANDLERS,
             *BORNES_HANDLERS,
+            *NOTIFICATIONS_HANDLERS,
             create_static_files_router(
                 path="/static", directories=[Path(PROJECT_ROOT / "plateforme" / "static")]
             ),

@@ -119,6 +119,25 @@ def _cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_envoyer(args: argparse.Namespace) -> None:
+    """The outbox worker as its own process (the app's scheduler does the same job)."""
+    from notifications.services import envoi
+
+    async def work() -> None:
+        if args.vider:
+            rapport = await envoi.vider()
+            print(
+                f"Messages : {rapport.envoyes} envoyés, {rapport.reessais} à réessayer, "
+                f"{rapport.echecs} en échec, {rapport.expires} expirés."
+            )
+            return
+        while True:
+            await envoi.traiter_lot()
+            await asyncio.sleep(args.intervalle)
+
+    asyncio.run(_with_engine(work))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m plateforme", description="RDV & file d'attente"
@@ -158,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--code", default="", help="code INSEE du département ou de la région")
     admin.add_argument("--fuseau", default="Europe/Paris", help="fuseau horaire IANA du territoire")
     admin.set_defaults(run=_cmd_create_admin)
+
+    envoyer = commands.add_parser("envoyer", help="envoie les SMS et e-mails en attente")
+    envoyer.add_argument("--vider", action="store_true", help="une passe jusqu'à vide, puis sort")
+    envoyer.add_argument("--intervalle", type=float, default=2.0, help="secondes entre deux passes")
+    envoyer.set_defaults(run=_cmd_envoyer)
 
     serve = commands.add_parser("serve", help="sert l'application (uvicorn)")
     serve.add_argument("--host")
