@@ -30,11 +30,9 @@ ACCEPTE = {"status": 1, "message": "OK", "ticket": "14672468", "cost": 1, "sent"
 Repondeur = Callable[[httpx.Request], httpx.Response]
 
 
-def fournisseur(repondre: Repondeur, **options: object) -> SmsFactor:
+def fournisseur(repondre: Repondeur) -> SmsFactor:
     client = httpx.AsyncClient(transport=httpx.MockTransport(repondre))
-    return SmsFactor(
-        cle=CLE, client=client, url_base="https://sf.test", secret_webhook=SECRET, **options
-    )  # type: ignore[arg-type]
+    return SmsFactor(cle=CLE, client=client, url_base="https://sf.test", secret_webhook=SECRET)
 
 
 def repond(code: int, corps: object = None, **entetes: str) -> Repondeur:

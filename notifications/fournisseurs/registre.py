@@ -1,0 +1,233 @@
+"""Which provider a territoire uses, built from a small configuration.
+
+A configuration names the provider ("log", "smsfactor", "brevo", "smtp"), may override its
+base URL (a sandbox, the tests' fake server) and gives the NAMES of the environment
+variables holding its key and its webhook secret. Keys come from the environment only:
+never from the database, never in a log line, never in a repr.
+
+E-mail goes through one SMTP relay for the whole service, described by the environment:
+`SMTP_URL` (`smtp://user@relay.example.org:587`, `smtps://...:465` for implicit TLS,
+`?starttls=0` for a relay on localhost without TLS) and `SMTP_MOT_DE_PASSE`. A password in
+the URL itself is refused.
+
+`sms()` and `email()` raise `ConfigurationInvalide` (a missing variable, an unknown name);
+`pour()`, which the outbox calls for every message, turns that into a provider whose every
+send is an `ErreurTemporaire` saying what is missing: messages wait (and expire with their
+rdv) while someone fixes the configuration, instead of failing for good.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import httpx
+
+from notifications.fournisseurs import brevo, smsfactor
+from notifications.fournisseurs.base import (
+    Accuse,
+    ErreurTemporaire,
+    FournisseurEmail,
+    FournisseurSms,
+    MessageEntrant,
+    MessageSortant,
+    Requete,
+    Resultat,
+    WebhookRefuse,
+)
+from notifications.fournisseurs.brevo import Brevo
+from notifications.fournisseurs.journal import Journal
+from notifications.fournisseurs.smsfactor import SmsFactor
+from notifications.fournisseurs.smtp import Smtp
+
+NOMS_SMS = ("log", "smsfactor", "brevo")
+NOMS_EMAIL = ("log", "smtp")
+SMTP_URL_ENV = "SMTP_URL"
+SMTP_MOT_DE_PASSE_ENV = "SMTP_MOT_DE_PASSE"
+# A misconfigured provider is retried after this long.
+ATTENTE_CONFIGURATION = 600.0
+
+
+class ConfigurationInvalide(ValueError):
+    """A provider cannot be built: the message names what is missing, never a secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    nom: str
+    # Base URL override; for "smtp", the relay's URL (see the module docstring).
+    url: str = ""
+    # NAME of the environment variable holding the API key (the password for "smtp").
+    cle_env: str = ""
+    # NAME of the environment variable holding the secret expected on webhooks.
+    secret_webhook_env: str = ""
+    timeout: float = 10.0
+
+
+class ParametresFournisseurs(Protocol):
+    """What `pour` reads of a territoire's notification settings."""
+
+    @property
+    def fournisseur_sms(self) -> str: ...
+    @property
+    def cle_sms_env(self) -> str: ...
+    @property
+    def secret_webhook_env(self) -> str: ...
+    @property
+    def url_sms(self) -> str: ...
+    @property
+    def fournisseur_email(self) -> str: ...
+
+
+_client: httpx.AsyncClient | None = None
+
+
+def utiliser_client(client: httpx.AsyncClient | None) -> None:
+    """Install the app's shared HTTP client (from its lifespan); None forgets it."""
+    global _client
+    _client = client
+
+
+def client_http() -> httpx.AsyncClient:
+    """The shared HTTP client, created on first use when the app installed none."""
+    global _client
+    if _client is None or _client.is_closed:
+        _client = httpx.AsyncClient(timeout=10.0)
+    return _client
+
+
+def _variable(nom: str, environ: Mapping[str, str], *, role: str) -> str:
+    if not nom:
+        raise ConfigurationInvalide(f"{role} : aucune variable d'environnement n'est nommée")
+    valeur = environ.get(nom, "")
+    if not valeur:
+        raise ConfigurationInvalide(f"{role} : la variable d'environnement {nom} est vide")
+    return valeur
+
+
+def sms(
+    config: Config,
+    *,
+    client: httpx.AsyncClient | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> FournisseurSms:
+    """The SMS provider of `config`."""
+    if config.nom == "log":
+        return Journal(canal="sms", afficher_texte=_developpement(environ))
+    if config.nom not in NOMS_SMS:
+        raise ConfigurationInvalide(f"fournisseur SMS inconnu : {config.nom!r}")
+    cle = _variable(config.cle_env, environ, role=f"clé {config.nom}")
+    secret = environ.get(config.secret_webhook_env, "") if config.secret_webhook_env else ""
+    if config.nom == "smsfactor":
+        classe: type[SmsFactor] | type[Brevo] = SmsFactor
+        url = config.url or smsfactor.URL
+    else:
+        classe, url = Brevo, config.url or brevo.URL
+    return classe(
+        cle=cle,
+        client=client or client_http(),
+        url_base=url,
+        timeout=config.timeout,
+        secret_webhook=secret,
+    )
+
+
+def email(config: Config, *, environ: Mapping[str, str] = os.environ) -> FournisseurEmail:
+    """The e-mail provider of `config`."""
+    if config.nom == "log":
+        return Journal(canal="email", afficher_texte=_developpement(environ))
+    if config.nom not in NOMS_EMAIL:
+        raise ConfigurationInvalide(f"fournisseur d'e-mail inconnu : {config.nom!r}")
+    return smtp_depuis_url(
+        config.url,
+        mot_de_passe=environ.get(config.cle_env, "") if config.cle_env else "",
+        timeout=config.timeout,
+    )
+
+
+def smtp_depuis_url(url: str, *, mot_de_passe: str = "", timeout: float = 10.0) -> Smtp:
+    """`smtp://user@host:587?starttls=0&domaine=cd31.fr` (no password in it) -> Smtp."""
+    parties = urlsplit(url)
+    if parties.scheme not in ("smtp", "smtps") or not parties.hostname:
+        raise ConfigurationInvalide(
+            "relais SMTP : URL smtp://hôte:port ou smtps://hôte:port attendue"
+        )
+    if parties.password is not None:
+        raise ConfigurationInvalide(
+            f"relais SMTP : pas de mot de passe dans l'URL, utilisez {SMTP_MOT_DE_PASSE_ENV}"
+        )
+    options = {cle: valeurs[-1] for cle, valeurs in parse_qs(parties.query).items()}
+    tls = parties.scheme == "smtps"
+    try:
+        port = parties.port or (465 if tls else 587)
+    except ValueError as error:
+        raise ConfigurationInvalide("relais SMTP : port invalide") from error
+    return Smtp(
+        hote=parties.hostname,
+        port=port,
+        utilisateur=unquote(parties.username or ""),
+        mot_de_passe=mot_de_passe,
+        starttls=not tls and options.get("starttls", "1") not in ("0", "non", "false"),
+        tls=tls,
+        timeout=timeout,
+        domaine=options.get("domaine", ""),
+    )
+
+
+def pour(
+    parametres: ParametresFournisseurs,
+    canal: str,
+    *,
+    environ: Mapping[str, str] = os.environ,
+) -> FournisseurSms | FournisseurEmail:
+    """The provider of a territoire for a channel ("sms" or "email"), for the outbox."""
+    try:
+        if canal == "sms":
+            return sms(
+                Config(
+                    nom=parametres.fournisseur_sms,
+                    url=parametres.url_sms,
+                    cle_env=parametres.cle_sms_env,
+                    secret_webhook_env=parametres.secret_webhook_env,
+                ),
+                environ=environ,
+            )
+        nom = parametres.fournisseur_email
+        return email(
+            Config(nom=nom, url=environ.get(SMTP_URL_ENV, ""), cle_env=SMTP_MOT_DE_PASSE_ENV),
+            environ=environ,
+        )
+    except ConfigurationInvalide as error:
+        nom = parametres.fournisseur_sms if canal == "sms" else parametres.fournisseur_email
+        return Indisponible(nom, str(error))
+
+
+class Indisponible:
+    """A provider that cannot be built: every send waits for the configuration to be fixed."""
+
+    def __init__(self, nom: str, raison: str) -> None:
+        self.nom = nom
+        self.raison = raison
+
+    def __repr__(self) -> str:
+        return f"Indisponible({self.nom!r}, {self.raison!r})"
+
+    async def envoyer(self, message: MessageSortant) -> Resultat:
+        raise ErreurTemporaire(f"configuration : {self.raison}", retry_after=ATTENTE_CONFIGURATION)
+
+    async def retrouver(self, message: MessageSortant) -> Resultat | None:
+        raise ErreurTemporaire(f"configuration : {self.raison}", retry_after=ATTENTE_CONFIGURATION)
+
+    def lire_accuses(self, requete: Requete) -> list[Accuse]:
+        raise WebhookRefuse(f"configuration : {self.raison}")
+
+    def lire_entrants(self, requete: Requete) -> list[MessageEntrant]:
+        raise WebhookRefuse(f"configuration : {self.raison}")
+
+
+def _developpement(environ: Mapping[str, str]) -> bool:
+    """Texts are logged only in development (the settings' default environment)."""
+    return environ.get("ENVIRONMENT", "development") == "development"
