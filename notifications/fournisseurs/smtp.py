@@ -6,8 +6,9 @@ as `X-Rdv-Reference` (what a bounce or a support ticket quotes). An `.ics` attac
 `text/calendar; method=REQUEST` part (or the method its MIME type or its METHOD line gives,
 CANCEL for a cancellation), which mail clients show as an invitation.
 
-SMTP answers: 5xx is final (unknown recipient, refused sender, bad credentials, STARTTLS
-required but not offered); 4xx, timeouts and lost connections are temporary. A timeout or a
+SMTP answers: 5xx is final (unknown recipient, refused sender, bad credentials), and so is
+what client and relay cannot agree on (STARTTLS required but not offered); 4xx, timeouts
+and lost connections are temporary. A timeout or a
 cut connection after DATA may come after the relay queued the message, hence `incertain`.
 There is no look-up: an SMTP relay cannot say what it received.
 """
@@ -124,9 +125,11 @@ class Smtp:
             ) from error
         except aiosmtplib.SMTPResponseException as error:
             raise self._erreur(error.code, error.message) from error
-        except aiosmtplib.SMTPNotSupported as error:
+        except aiosmtplib.SMTPException as error:
+            # What the client and the relay cannot agree on (STARTTLS or an authentication
+            # method not offered): a configuration to fix, not a message to retry.
             raise ErreurDefinitive(f"relais SMTP : {error}") from error
-        except (aiosmtplib.SMTPException, OSError) as error:
+        except OSError as error:
             raise ErreurTemporaire(f"relais SMTP : {error}", incertain=True) from error
         logger.debug("e-mail %s envoyé à %s", message.reference, masquer(message.destinataire))
         return Resultat(courriel["Message-ID"].strip("<>"))

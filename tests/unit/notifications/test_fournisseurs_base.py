@@ -17,7 +17,7 @@ from notifications.fournisseurs.base import (
 
 @pytest.mark.parametrize(
     ("destinataire", "masque"),
-    [("+33612345678", "+336…78"), ("jeanne.martin@example.org", "j…@example.org"), ("12", "…")],
+    [("+33612345678", "+336…78"), ("jeanne@example.org", "j…@example.org"), ("12", "…")],
 )
 def test_logs_see_only_the_start_and_end_of_a_number_or_address(
     destinataire: str, masque: str

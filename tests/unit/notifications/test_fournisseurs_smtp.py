@@ -9,7 +9,10 @@ import pytest
 from notifications.fournisseurs.base import MessageSortant
 from notifications.fournisseurs.smtp import Smtp, methode_ics, type_mime
 
-ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:rdv-1@rdv\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+ICS = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\n"
+    b"BEGIN:VEVENT\r\nUID:rdv-1@rdv\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 def message(*pieces: tuple[str, str, bytes]) -> MessageSortant:
