@@ -54,6 +54,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -735,7 +736,8 @@ def sous_processus(port: int | None = None) -> Iterator[str]:
     """The fake in another process (`python -m tests.fakes.fournisseur_sms`); yields its URL."""
     port = port or port_libre()
     processus = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.fournisseur_sms", "--port", str(port)]
+        [sys.executable, "-m", "tests.fakes.fournisseur_sms", "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[2],
     )
     url = f"http://127.0.0.1:{port}"
     try:
