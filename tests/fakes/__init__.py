@@ -20,12 +20,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.fakes.fournisseur_sms import (
-    FauxFournisseurSms,
-    fixture_faux_fournisseur_sms,
-    port_libre,
-)
-
 __all__ = [
     "Courriel",
     "FauxFournisseurSms",
@@ -52,6 +46,8 @@ class ServeurSmtp:
         self.courriels: list[Courriel] = []
         self.refuses: set[str] = set()
         self.occupes: set[str] = set()
+        from tests.fakes.fournisseur_sms import port_libre
+
         self.port = port_libre()
         self._controleur = Controller(self, hostname="127.0.0.1", port=self.port)
 
@@ -82,6 +78,16 @@ class ServeurSmtp:
         assert isinstance(message, EmailMessage)
         self.courriels.append(Courriel(envelope.mail_from, tuple(envelope.rcpt_tos), message))
         return "250 Message accepté"
+
+
+def __getattr__(nom: str) -> Any:
+    # Imported on demand, so that `python -m tests.fakes.fournisseur_sms` does not import
+    # the module twice.
+    if nom in ("FauxFournisseurSms", "fixture_faux_fournisseur_sms"):
+        from tests.fakes import fournisseur_sms
+
+        return getattr(fournisseur_sms, nom)
+    raise AttributeError(nom)
 
 
 @pytest.fixture(name="serveur_smtp")
