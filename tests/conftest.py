@@ -22,6 +22,10 @@ os.environ.setdefault("LOGIN_MAX_FAILURES", "5")
 # The test servers run no periodic jobs: tests drive the outbox and the queue closing
 # themselves, at the instants they choose; one test turns the scheduler on.
 os.environ.setdefault("SCHEDULER_ENABLED", "0")
+# Keys of the fake SMS providers (tests/fakes), read by name like real ones.
+os.environ.setdefault("RDV_TEST_SMSFACTOR_CLE", "jeton-smsfactor-de-test")
+os.environ.setdefault("RDV_TEST_BREVO_CLE", "xkeysib-cle-brevo-de-test")
+os.environ.setdefault("RDV_TEST_WEBHOOK_SECRET", "secret-webhook-de-test")
 
 import pytest  # noqa: E402
 
