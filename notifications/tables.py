@@ -93,6 +93,9 @@ class Message(Table, tablename="message"):
     urgent = Boolean(default=False)
     statut = Varchar(length=20, choices=StatutMessage, default=StatutMessage.en_attente)
     tentatives = Integer(default=0)
+    # The last try failed in a way where the provider may have the message (a lost
+    # answer): the next try asks the provider before sending again.
+    a_verifier = Boolean(default=False)
     verrou_at = Timestamptz(null=True, default=None)
     fournisseur = Varchar(length=20, default="")
     fournisseur_id = Varchar(length=100, null=True, default=None, index=True)

@@ -128,16 +128,20 @@ async def reclamer(maintenant: datetime, limite: int = LOT) -> list[dict[str, An
         "WHERE id IN (SELECT id FROM message WHERE statut = 'en_attente' AND du_at <= {} "
         f"ORDER BY du_at LIMIT {int(limite)}{skip_locked}) "
         "RETURNING id, territoire, canal, genre, destinataire, sujet, texte, ics, reference, "
-        "tentatives, urgent, verrou_at, segments"
+        "tentatives, urgent, verrou_at, segments, a_verifier"
     )
     # Piccolo's SQLite adapter stores datetimes as UTC ISO strings, as the columns are.
     async with write_transaction():
         return list(await Message.raw(sql, maintenant, maintenant))
 
 
-async def _liberer(row: dict[str, Any], du_at: datetime, erreur: str = "") -> None:
+async def _liberer(
+    row: dict[str, Any], du_at: datetime, erreur: str = "", *, a_verifier: bool | None = None
+) -> None:
     """Give a claimed message back to the queue (retry later, quiet hours)."""
     values: dict[Any, Any] = {Message.statut: StatutMessage.en_attente, Message.du_at: du_at}
+    if a_verifier is not None:
+        values[Message.a_verifier] = a_verifier
     if erreur:
         values[Message.derniere_erreur] = erreur[:1000]
     await Message.update(values).where(
@@ -152,6 +156,7 @@ async def _envoye(row: dict[str, Any], fournisseur: str, resultat: Resultat, at:
         Message.fournisseur_id: resultat.fournisseur_id,
         Message.envoye_at: at,
         Message.derniere_erreur: "",
+        Message.a_verifier: False,
     }
     if resultat.segments:
         values[Message.segments] = resultat.segments
@@ -194,8 +199,25 @@ async def _un(
         rapport.annules += 1
         return
     fournisseur = await resoudre(p, row["canal"])
+    sortant = _sortant(row, p)
+    if row["a_verifier"]:
+        # The last try may have reached the provider: ask before sending again.
+        try:
+            deja = await fournisseur.retrouver(sortant)
+        except NonVerifiable:
+            deja = None
+        except ErreurFournisseur as error:
+            await _liberer(
+                row, maintenant + timedelta(seconds=backoff(row["tentatives"])), str(error)
+            )
+            rapport.reessais += 1
+            return
+        if deja is not None:
+            await _envoye(row, fournisseur.nom, deja, datetime.now(UTC))
+            rapport.reconcilies += 1
+            return
     try:
-        resultat = await fournisseur.envoyer(_sortant(row, p))
+        resultat = await fournisseur.envoyer(sortant)
     except ErreurTemporaire as error:
         if row["tentatives"] >= TENTATIVES_MAX:
             await _echec(
@@ -204,7 +226,12 @@ async def _un(
             rapport.echecs += 1
             return
         delai = backoff(row["tentatives"], retry_after=error.retry_after)
-        await _liberer(row, maintenant + timedelta(seconds=delai), str(error))
+        await _liberer(
+            row,
+            maintenant + timedelta(seconds=delai),
+            str(error),
+            a_verifier=bool(row["a_verifier"] or getattr(error, "incertain", False)),
+        )
         rapport.reessais += 1
         logger.info(
             "message %s vers %s : erreur passagère (%s), nouvel essai dans %.0f s",
