@@ -8,12 +8,14 @@ from bornes.controllers.api import (
     BorneController,
 )
 from bornes.controllers.live import ws_appareil
+from bornes.controllers.pages import AppareilsPagesController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AppairageController,
     BorneController,
     AppareilsAdminController,
     ws_appareil,
+    AppareilsPagesController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]

@@ -8,6 +8,7 @@ from file_attente.controllers.api import (
     TicketPublicController,
 )
 from file_attente.controllers.live import ws_guichet, ws_ticket
+from file_attente.controllers.pages import FilesAdminController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     TicketPublicController,
@@ -15,6 +16,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AccueilController,
     ws_guichet,
     ws_ticket,
+    FilesAdminController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]
