@@ -8,13 +8,19 @@ from bornes.controllers.api import (
     BorneController,
 )
 from bornes.controllers.live import ws_appareil
-from bornes.controllers.pages import AppareilsPagesController
+from bornes.controllers.pages import (
+    AppareilsPagesController,
+    BornePagesController,
+    EcranPagesController,
+)
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AppairageController,
     BorneController,
     AppareilsAdminController,
     ws_appareil,
+    BornePagesController,
+    EcranPagesController,
     AppareilsPagesController,
 ]
 
