@@ -51,6 +51,8 @@ class Settings:
     retention_messages_jours: int = 183
     # Seconds between two runs of the outbox worker.
     outbox_intervalle: int = 5
+    # A claim older than this belongs to a dead worker: its messages are reconciled.
+    outbox_bail_secondes: int = 120
 
     @property
     def is_postgres(self) -> bool:
@@ -105,6 +107,7 @@ def load_settings() -> Settings:
         retention_rdv_jours=_int("RETENTION_RDV_JOURS", 730),
         retention_messages_jours=_int("RETENTION_MESSAGES_JOURS", 183),
         outbox_intervalle=_int("OUTBOX_INTERVALLE", 5),
+        outbox_bail_secondes=_int("OUTBOX_BAIL_SECONDES", 120),
     )
 
 

@@ -4,7 +4,7 @@ Each run (every few seconds, from the scheduler, on any number of processes):
 
 1. Expire what can no longer be useful (`expire_at` past: the rdv has begun).
 2. Reconcile messages claimed by a worker that died mid-send (`en_cours` for
-   longer than `BAIL`): the provider is asked, by our reference, whether it got
+   longer than `bail()`): the provider is asked, by our reference, whether it got
    the message. If it did, the message is marked sent, not sent again; if it did
    not, it goes back to the queue; if the provider cannot tell (`NonVerifiable`),
    it goes back to the queue too, and the provider's own de-duplication of our
@@ -40,11 +40,16 @@ from notifications.fournisseurs.base import (
 from notifications.services import sortie
 from notifications.tables import Canal, Message, OppositionSms, StatutMessage
 from plateforme.db import is_sqlite, write_transaction
+from plateforme.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died: its messages are reconciled.
-BAIL = timedelta(minutes=2)
+
+def bail() -> timedelta:
+    """A claim older than this belongs to a worker that died: its messages are reconciled
+    (OUTBOX_BAIL_SECONDES, two minutes by default: longer than any send's timeouts)."""
+    return timedelta(seconds=get_settings().outbox_bail_secondes)
+
 TENTATIVES_MAX = 20
 BACKOFF_BASE = 30.0
 BACKOFF_MAX = 3600.0
@@ -121,7 +126,7 @@ async def expirer(maintenant: datetime) -> int:
 
 
 async def reclamer(maintenant: datetime, limite: int = LOT) -> list[dict[str, Any]]:
-    """Claim due messages for this worker; nobody else can claim them until `BAIL` passes."""
+    """Claim due messages for this worker; nobody else can claim them until `bail()` passes."""
     skip_locked = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
     sql = (
         "UPDATE message SET statut = 'en_cours', verrou_at = {}, tentatives = tentatives + 1 "
@@ -267,7 +272,7 @@ async def reconcilier(maintenant: datetime, resoudre: Resolveur, rapport: Rappor
         Message.ics,
         Message.reference,
         Message.verrou_at,
-    ).where(Message.statut == StatutMessage.en_cours, Message.verrou_at < maintenant - BAIL)
+    ).where(Message.statut == StatutMessage.en_cours, Message.verrou_at < maintenant - bail())
     cache: dict[int, sortie.Parametres] = {}
     for row in orphelins:
         if row["territoire"] not in cache:

@@ -205,7 +205,7 @@ async def test_a_crash_mid_send_is_reconciled_not_resent() -> None:
     # Before the lease runs out, nobody touches them.
     await envoi.vider(maintenant + timedelta(seconds=30), resoudre=resolveur(double))
     assert await statuts(territoire) == {"en_cours": 10}
-    later = maintenant + envoi.BAIL + timedelta(seconds=5)
+    later = maintenant + envoi.bail() + timedelta(seconds=5)
     await envoi.vider(later, resoudre=resolveur(double))
     assert await statuts(territoire) == {"envoye": 10}
     resent = [r for r in double.envoyes if r in {c["reference"] for c in claimed}]

@@ -1,0 +1,85 @@
+"""A worker process killed with SIGKILL in the middle of a batch: after a restart, every
+message is sent exactly once. Those in flight at the kill are reconciled with the
+provider (looked up by our reference), not blindly sent again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from notifications.services import sortie
+from notifications.tables import Canal, Message
+from plateforme.db import write_transaction
+from tests import factories
+from tests.fakes import fixture_faux_fournisseur_sms  # noqa: F401
+from tests.fakes.fournisseur_sms import FauxFournisseurSms
+from tests.integration.conftest import ROOT
+from tests.integration.notifications.outils import configurer_sms
+
+N = 120
+
+
+def worker(*args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "OUTBOX_BAIL_SECONDES": "2", "LOG_LEVEL": "WARNING"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "plateforme", "envoyer", *args], cwd=ROOT, env=env
+    )
+
+
+@pytest.mark.parametrize("fournisseur", ["smsfactor", "brevo"])
+async def test_sigkill_mid_batch_then_restart_sends_each_message_once(
+    faux_fournisseur_sms: FauxFournisseurSms, fournisseur: str
+) -> None:
+    faux = faux_fournisseur_sms
+    faux.latence(0.25)
+    territoire = await factories.territoire()
+    await configurer_sms(territoire, faux.url, fournisseur)
+    p = await sortie.parametres(territoire.id)
+    async with write_transaction():
+        for i in range(N):
+            await sortie.ecrire(
+                p,
+                canal=Canal.sms,
+                genre="test",
+                destinataire=f"+336100{i:05d}",
+                texte=f"Rappel {i}",
+                cle=f"kill:{territoire.id}:{i}",
+                du_at=datetime.now(UTC) - timedelta(seconds=1),
+                urgent=True,
+            )
+
+    process = worker("--intervalle", "0.2")
+    deadline = time.monotonic() + 30
+    # The fake records from its own thread: poll it.
+    while len(faux.recus) < N // 4 and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    got_before = len(faux.recus)
+    assert 0 < got_before < N, "the kill must land mid-batch"
+    in_flight = await Message.count().where(
+        Message.territoire == territoire.id, Message.statut == "en_cours"
+    )
+    assert in_flight > 0
+
+    faux.latence(0)
+    await asyncio.sleep(2.5)  # past the claim's lease
+    started = time.monotonic()
+    restarted = worker("--vider")
+    assert restarted.wait(timeout=120) == 0
+    print(f"restart drained in {time.monotonic() - started:.1f} s")
+    statuses = {
+        r["statut"]
+        for r in await Message.select(Message.statut).where(Message.territoire == territoire.id)
+    }
+    assert statuses == {"envoye"}
+    references = [r.reference for r in faux.recus]
+    assert len(references) == N and len(set(references)) == N
+    assert faux.doublons() == {}
