@@ -8,7 +8,11 @@ from file_attente.controllers.api import (
     TicketPublicController,
 )
 from file_attente.controllers.live import ws_guichet, ws_ticket
-from file_attente.controllers.pages import FilesAdminController
+from file_attente.controllers.pages import (
+    ConsoleController,
+    FilesAdminController,
+    TicketPagesController,
+)
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     TicketPublicController,
@@ -16,6 +20,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AccueilController,
     ws_guichet,
     ws_ticket,
+    TicketPagesController,
+    ConsoleController,
     FilesAdminController,
 ]
 

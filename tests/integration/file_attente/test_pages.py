@@ -1,5 +1,5 @@
 """The queue pages over HTTP, as a browser without JavaScript uses them: the kiosk and its
-pairing, and the screen."""
+pairing, the screen, the counter console, a ticket's page and joining from home."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from bornes.services.appareils import hacher
 from bornes.tables import Appareil
-from file_attente.tables import OrigineTicket, Priorite, Ticket
+from file_attente.tables import Guichet, OrigineTicket, Priorite, StatutTicket, Ticket
 from rdv.tables import Rdv, RdvParticipant
 from sites.tables import Fermeture
 from tests import factories
@@ -321,3 +321,211 @@ async def test_the_screen_draws_the_calls_and_counts_and_never_a_person(
     assert "/static/js/ecran.js" in t(page)
     for personnel in ("Zoé", "Personnelle", "98765432", rdv.code, "Camille"):
         assert personnel not in t(page)
+
+
+# --- The counter console ---------------------------------------------------------------------
+
+
+async def console_ouverte(new_browser: Any, lieu: SiteFile, index: int = 0) -> Browser:
+    agent: Browser = new_browser()
+    await agent.sign_in(lieu.agents[index].email)
+    opened = await agent.post_form(
+        f"/guichet/{lieu.site.id}/ouvrir",
+        {"guichet": lieu.guichets[index].id, "files": [str(lieu.file.id), str(lieu.autre_file.id)]},
+    )
+    assert opened.status_code == 303, opened.text
+    return agent
+
+
+async def test_an_agent_opens_a_counter_then_calls_serves_transfers_and_ends_tickets(
+    new_browser: Any,
+) -> None:
+    lieu = await site_avec_files()
+    kiosque = borne(new_browser, lieu.borne_jeton)
+    for _ in range(2):
+        await kiosque.post_form("/borne/tickets", {"file": lieu.file.id})
+    agent: Browser = new_browser()
+    await agent.sign_in(lieu.agents[0].email)
+    choix = await agent.http.get("/guichet")
+    assert choix.status_code == 303 and choix.headers["location"] == f"/guichet/{lieu.site.id}"
+    page = await agent.http.get(f"/guichet/{lieu.site.id}")
+    assert "Ouvrir le guichet" in t(page) and "A001" in t(page) and "A002" in t(page)
+
+    agent = await console_ouverte(new_browser, lieu)
+    called = await agent.post_form(f"/guichet/{lieu.site.id}/suivant", {})
+    assert called.status_code == 303
+    page = await agent.http.get(called.headers["location"])
+    assert "Ticket A001 appelé." in t(page)
+    assert "Mon guichet : 1" in t(page) and "Commencer" in t(page)
+
+    a001 = await une(Ticket.select().where(Ticket.file == lieu.file.id, Ticket.code == "A001"))
+    base = f"/guichet/{lieu.site.id}/tickets/{a001['id']}"
+    for action, statut in (("rappeler", "appele"), ("commencer", "en_cours")):
+        done = await agent.post_form(f"{base}/{action}", {})
+        assert done.status_code == 303, done.text
+        assert (await une(Ticket.select(Ticket.statut).where(Ticket.id == a001["id"])))[
+            "statut"
+        ] == statut
+    moved = await agent.post_form(f"{base}/transferer", {"file": lieu.autre_file.id})
+    assert moved.status_code == 303
+    row = await une(Ticket.select().where(Ticket.id == a001["id"]))
+    assert row["file_actuelle"] == lieu.autre_file.id and row["statut"] == StatutTicket.en_attente
+
+    await agent.post_form(f"{base}/appeler", {})
+    ended = await agent.post_form(f"{base}/terminer", {})
+    assert ended.status_code == 303
+    assert (await une(Ticket.select(Ticket.statut).where(Ticket.id == a001["id"])))[
+        "statut"
+    ] == StatutTicket.termine
+    closed = await agent.post_form(f"/guichet/{lieu.site.id}/fermer", {})
+    assert closed.status_code == 303
+    assert (await une(Guichet.select(Guichet.agent).where(Guichet.id == lieu.guichets[0].id)))[
+        "agent"
+    ] is None
+
+
+async def test_the_console_says_in_french_when_nobody_waits_or_another_counter_took_the_ticket(
+    new_browser: Any,
+) -> None:
+    lieu = await site_avec_files()
+    un = await console_ouverte(new_browser, lieu, 0)
+    deux = await console_ouverte(new_browser, lieu, 1)
+    personne = await un.post_form(f"/guichet/{lieu.site.id}/suivant", {})
+    assert personne.status_code == 409
+    assert "Personne n'attend dans les files de ce guichet." in t(personne)
+
+    await borne(new_browser, lieu.borne_jeton).post_form("/borne/tickets", {"file": lieu.file.id})
+    ticket = await une(Ticket.select().where(Ticket.file == lieu.file.id))
+    await un.post_form(f"/guichet/{lieu.site.id}/tickets/{ticket['id']}/appeler", {})
+    pris = await deux.post_form(f"/guichet/{lieu.site.id}/tickets/{ticket['id']}/appeler", {})
+    assert pris.status_code == 409
+    assert "Le ticket A001 n'est plus en attente." in t(pris)
+    commencer = await deux.post_form(
+        f"/guichet/{lieu.site.id}/tickets/{ticket['id']}/commencer", {}
+    )
+    assert commencer.status_code == 409 and "pris par un autre guichet" in t(commencer)
+    row = await une(Ticket.select().where(Ticket.id == ticket["id"]))
+    assert row["guichet"] == lieu.guichets[0].id and row["statut"] == StatutTicket.appele
+
+
+async def test_the_console_is_refused_outside_the_agents_sites(new_browser: Any) -> None:
+    lieu = await site_avec_files()
+    voisin = await factories.site(lieu.territoire, services=[lieu.service])
+    autre_territoire = await site_avec_files()
+    etranger: Browser = new_browser()
+    await etranger.sign_in((await factories.agent(lieu.territoire, sites=[voisin])).email)
+    assert (await etranger.http.get(f"/guichet/{lieu.site.id}")).status_code == 403
+    assert (await etranger.http.get(f"/guichet/{lieu.site.id}/attente")).status_code == 403
+    refused = await etranger.post_form(
+        f"/guichet/{lieu.site.id}/ouvrir",
+        {"guichet": lieu.guichets[0].id, "files": [str(lieu.file.id)]},
+    )
+    assert refused.status_code == 403
+    assert (await etranger.http.get(f"/guichet/{autre_territoire.site.id}")).status_code == 404
+    anonyme: Browser = new_browser()
+    redirect = await anonyme.http.get(f"/guichet/{lieu.site.id}")
+    assert redirect.status_code in (302, 303) and "/connexion" in redirect.headers["location"]
+    assert (await une(Guichet.select(Guichet.agent).where(Guichet.id == lieu.guichets[0].id)))[
+        "agent"
+    ] is None
+
+
+async def test_the_reception_desk_checks_people_in_and_gives_priority_tickets(
+    new_browser: Any,
+) -> None:
+    lieu = await site_avec_files()
+    rdv = await rdv_du_jour(lieu)
+    agent: Browser = new_browser()
+    await agent.sign_in(lieu.agents[0].email)
+    checked = await agent.post_form(f"/guichet/{lieu.site.id}/arrivees", {"code": rdv.code})
+    assert checked.status_code == 303
+    page = await agent.http.get(checked.headers["location"])
+    assert re.search(r"Arrivée enregistrée \(rendez-vous de \d\d:\d\d\), ticket A001\.", page.text)
+
+    unknown = await agent.post_form(f"/guichet/{lieu.site.id}/arrivees", {"code": "ZZZZZZZZ"})
+    assert unknown.status_code == 404 and "ne correspond à aucun rendez-vous" in t(unknown)
+
+    given = await agent.post_form(
+        f"/guichet/{lieu.site.id}/accueil", {"file": lieu.autre_file.id, "carte": "on"}
+    )
+    assert given.status_code == 303
+    page = await agent.http.get(given.headers["location"])
+    assert "Ticket B001 donné" in t(page)
+    ticket = await une(Ticket.select().where(Ticket.file == lieu.autre_file.id))
+    assert ticket["priorite"] == Priorite.carte and ticket["origine"] == OrigineTicket.accueil
+    assert "Carte de priorité" in t(page) and "Rendez-vous" in t(page)
+
+    # A forged success message is not shown.
+    forged = await agent.http.get(f"/guichet/{lieu.site.id}?fait=accueil&ticket=<b>x</b>")
+    assert "<b>x</b>" not in forged.text and "donné" not in t(forged)
+
+
+# --- A ticket's page and joining from home ---------------------------------------------------
+
+
+async def test_the_ticket_page_follows_the_place_and_lets_the_holder_give_it_up(
+    new_browser: Any,
+) -> None:
+    lieu = await site_avec_files()
+    kiosque = borne(new_browser, lieu.borne_jeton)
+    await kiosque.post_form("/borne/tickets", {"file": lieu.file.id})
+    await kiosque.post_form("/borne/tickets", {"file": lieu.file.id})
+    second = await une(Ticket.select().where(Ticket.file == lieu.file.id, Ticket.numero == 2))
+    usager: Browser = new_browser()
+    page = await usager.http.get(f"/ticket/{second['jeton']}")
+    assert page.status_code == 200
+    assert "1 personne est devant vous." in t(page)
+    assert '<noscript><meta http-equiv="refresh" content="30"></noscript>' in t(page)
+    assert "/static/js/ticket.js" in page.text
+
+    gone = await usager.post_form(f"/ticket/{second['jeton']}/annuler", {})
+    assert gone.status_code == 303
+    page = await usager.http.get(gone.headers["location"])
+    assert "Votre ticket est annulé." in t(page) and "Annulé" in t(page)
+    again = await usager.post_form(f"/ticket/{second['jeton']}/annuler", {})
+    assert again.status_code == 409 and "n'est plus en attente" in t(again)
+    assert (await usager.http.get("/ticket/inconnu")).status_code == 404
+
+
+async def test_joining_from_home_needs_a_valid_mobile_and_leads_to_the_ticket_page(
+    new_browser: Any,
+) -> None:
+    lieu = await site_avec_files()
+    usager: Browser = new_browser()
+    page = await usager.http.get(f"/sites/{lieu.site.id}/file")
+    assert page.status_code == 200 and "PMI" in t(page) and "Action sociale" in t(page)
+
+    fixe = await usager.post_form(
+        f"/sites/{lieu.site.id}/file", {"file": lieu.file.id, "telephone": "05 61 00 00 00"}
+    )
+    assert fixe.status_code == 422 and "un fixe ne reçoit pas les SMS" in t(fixe)
+    faux = await usager.post_form(
+        f"/sites/{lieu.site.id}/file", {"file": lieu.file.id, "telephone": "12"}
+    )
+    assert faux.status_code == 422 and "n'est pas valide" in t(faux)
+    sans_file = await usager.post_form(
+        f"/sites/{lieu.site.id}/file", {"telephone": "06 12 34 56 78"}
+    )
+    assert sans_file.status_code == 422 and "Choisissez une file" in t(sans_file)
+    assert await Ticket.count().where(Ticket.file == lieu.file.id) == 0
+
+    joined = await usager.post_form(
+        f"/sites/{lieu.site.id}/file", {"file": lieu.file.id, "telephone": "0692 12 34 56"}
+    )
+    assert joined.status_code == 303
+    ticket = await une(Ticket.select().where(Ticket.file == lieu.file.id))
+    assert ticket["telephone"] == "+262692123456" and ticket["origine"] == OrigineTicket.distance
+    assert joined.headers["location"] == f"/ticket/{ticket['jeton']}"
+    page = await usager.http.get(joined.headers["location"])
+    assert "692" not in t(page)
+
+    twice = await usager.post_form(
+        f"/sites/{lieu.site.id}/file", {"file": lieu.file.id, "telephone": "+262 692 12 34 56"}
+    )
+    assert twice.status_code == 422 and "déjà un ticket en attente" in t(twice)
+
+    await fermer_aujourdhui(lieu)
+    ferme = await usager.post_form(
+        f"/sites/{lieu.site.id}/file", {"file": lieu.file.id, "telephone": "06 12 34 56 78"}
+    )
+    assert ferme.status_code == 422 and "Choisissez une file d'attente ouverte." in t(ferme)
