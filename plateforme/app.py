@@ -35,6 +35,7 @@ TEMPLATE_DIRS: list[Path | PathLike[Any] | str] = [
     PROJECT_ROOT / "rdv" / "templates",
     PROJECT_ROOT / "file_attente" / "templates",
     PROJECT_ROOT / "bornes" / "templates",
+    PROJECT_ROOT / "notifications" / "templates",
 ]
 
 

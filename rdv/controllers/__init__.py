@@ -5,6 +5,7 @@ from litestar.types import ControllerRouterHandler
 from rdv.controllers._agenda_disponibilites import DisponibilitesController
 from rdv.controllers.agenda import AgendaController
 from rdv.controllers.flux import FluxController, flux_ics
+from rdv.controllers.lien_court import lien_court
 from rdv.controllers.pages_usager import PagesUsagerController
 from rdv.controllers.public import RdvPublicController
 
@@ -15,6 +16,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DisponibilitesController,
     FluxController,
     flux_ics,
+    lien_court,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]

@@ -1,0 +1,112 @@
+"""A territoire's notification settings, as its admin changes them. Keys are never typed
+here: only the names of the environment variables that hold them."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Any
+
+from notifications.fournisseurs.registre import NOMS_EMAIL, NOMS_SMS
+from notifications.services import sortie
+from notifications.services.suivi import verifier_admin
+from notifications.tables import ParametresNotification
+from plateforme.auth import Principal
+from plateforme.db import write_transaction
+from plateforme.errors import FieldErrors
+
+NOM_VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
+EXPEDITEUR = re.compile(r"^[A-Za-z0-9]{3,11}$")
+
+
+def valeurs(p: sortie.Parametres) -> dict[str, Any]:
+    return {
+        "expediteur": p.expediteur,
+        "fournisseur_sms": p.fournisseur_sms,
+        "cle_sms_env": p.cle_sms_env,
+        "secret_webhook_env": p.secret_webhook_env,
+        "url_sms": p.url_sms,
+        "fournisseur_email": p.fournisseur_email,
+        "email_expediteur": p.email_expediteur,
+        "rappels_heures": ", ".join(str(h) for h in p.rappels_heures),
+        "silence_debut": p.silence_debut.strftime("%H:%M"),
+        "silence_fin": p.silence_fin.strftime("%H:%M"),
+    }
+
+
+def _heure(texte: str, champ: str, errors: FieldErrors) -> time | None:
+    try:
+        return time.fromisoformat(texte.strip())
+    except ValueError:
+        errors.add(champ, "Heure invalide : écrivez-la comme 20:00.")
+        return None
+
+
+def valider(donnees: dict[str, str]) -> dict[Any, Any]:
+    errors = FieldErrors()
+    expediteur = donnees.get("expediteur", "").strip()
+    if not EXPEDITEUR.match(expediteur):
+        errors.add("expediteur", "De 3 à 11 lettres ou chiffres, sans espace ni accent.")
+    fournisseur = donnees.get("fournisseur_sms", "")
+    if fournisseur not in NOMS_SMS:
+        errors.add("fournisseur_sms", "Choisissez un fournisseur de la liste.")
+    email = donnees.get("fournisseur_email", "")
+    if email not in NOMS_EMAIL:
+        errors.add("fournisseur_email", "Choisissez un mode d'envoi de la liste.")
+    for champ in ("cle_sms_env", "secret_webhook_env"):
+        nom = donnees.get(champ, "").strip()
+        if nom and not NOM_VARIABLE.match(nom):
+            errors.add(champ, "Nom de variable d'environnement : majuscules, chiffres et _.")
+        if not nom and fournisseur not in ("log", ""):
+            errors.add(champ, "Obligatoire pour ce fournisseur.")
+    url = donnees.get("url_sms", "").strip()
+    if url and not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        errors.add("url_sms", "Une adresse en https:// (ou locale pour les essais).")
+    heures: list[int] = []
+    for morceau in donnees.get("rappels_heures", "").replace(";", ",").split(","):
+        if not morceau.strip():
+            continue
+        try:
+            heure = int(morceau)
+        except ValueError:
+            errors.add("rappels_heures", "Des nombres d'heures séparés par des virgules : 48, 2.")
+            break
+        if not 1 <= heure <= 720:
+            errors.add("rappels_heures", "Chaque rappel entre 1 et 720 heures avant.")
+            break
+        heures.append(heure)
+    if len(heures) > 4:
+        errors.add("rappels_heures", "Quatre rappels au plus.")
+    debut = _heure(donnees.get("silence_debut", ""), "silence_debut", errors)
+    fin = _heure(donnees.get("silence_fin", ""), "silence_fin", errors)
+    errors.raise_if_any()
+    return {
+        ParametresNotification.expediteur: expediteur,
+        ParametresNotification.fournisseur_sms: fournisseur,
+        ParametresNotification.cle_sms_env: donnees.get("cle_sms_env", "").strip(),
+        ParametresNotification.secret_webhook_env: donnees.get("secret_webhook_env", "").strip(),
+        ParametresNotification.url_sms: url,
+        ParametresNotification.fournisseur_email: email,
+        ParametresNotification.email_expediteur: donnees.get("email_expediteur", "").strip(),
+        ParametresNotification.rappels_heures: sorted(set(heures), reverse=True),
+        ParametresNotification.silence_debut: debut,
+        ParametresNotification.silence_fin: fin,
+    }
+
+
+async def enregistrer(principal: Principal, donnees: dict[str, str]) -> None:
+    verifier_admin(principal)
+    values = valider(donnees)
+    async with write_transaction():
+        existe = await ParametresNotification.exists().where(
+            ParametresNotification.territoire == principal.territoire_id
+        )
+        if existe:
+            await ParametresNotification.update(values).where(
+                ParametresNotification.territoire == principal.territoire_id
+            )
+        else:
+            await ParametresNotification(
+                territoire=principal.territoire_id,
+                **{column._meta.name: value for column, value in values.items()},
+            ).save()
