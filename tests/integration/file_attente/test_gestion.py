@@ -49,8 +49,7 @@ class Roles:
     comptes: dict[str, Any]
 
 
-@pytest.fixture
-async def roles() -> Roles:
+async def construire_roles() -> Roles:
     lieu = await site_avec_files()
     voisin = await factories.site(lieu.territoire, services=[lieu.service])
     ailleurs = await factories.territoire()
@@ -68,6 +67,16 @@ async def roles() -> Roles:
             "admin_ailleurs": await factories.agent(ailleurs, role="admin"),
         },
     )
+
+
+@pytest.fixture(scope="module")
+async def roles_partages() -> Roles:
+    """One site and its five accounts for the role-by-role test (hashing passwords is slow)."""
+    return await construire_roles()
+
+
+async def responsable(lieu: SiteFile) -> Any:
+    return await factories.agent(lieu.territoire, role="responsable", sites=[lieu.site])
 
 
 async def connecte(new_browser: Any, agent: Any) -> Browser:
@@ -88,27 +97,31 @@ ATTENDU = {
 
 @pytest.mark.parametrize("role", list(ATTENDU))
 async def test_each_role_sees_the_queue_counter_and_device_pages_only_where_it_manages(
-    new_browser: Any, roles: Roles, role: str
+    new_browser: Any, roles_partages: Roles, role: str
 ) -> None:
-    lieu = roles.lieu
-    navigateur = await connecte(new_browser, roles.comptes[role])
+    lieu = roles_partages.lieu
+    navigateur = await connecte(new_browser, roles_partages.comptes[role])
     for page in (*PAGES, f"files/{lieu.file.id}"):
         response = await navigateur.http.get(f"/admin/sites/{lieu.site.id}/{page}")
         assert response.status_code == ATTENDU[role], (page, response.status_code)
 
     base = f"/admin/sites/{lieu.site.id}"
+    appareil, _ = await factories.appareil(lieu.site, "ecran")
+    guichet = lieu.guichets[0].id
+    avant = await une(Guichet.select(Guichet.nom).where(Guichet.id == guichet))
     created = await navigateur.post_form(f"{base}/files/nouvelle", file_form(lieu, service=""))
-    renamed = await navigateur.post_form(f"{base}/guichets/{lieu.guichets[0].id}", {"nom": "Z"})
-    revoked = await navigateur.post_form(f"{base}/appareils/{lieu.borne.id}/revoquer", {})
+    renamed = await navigateur.post_form(f"{base}/guichets/{guichet}", {"nom": f"G {role}"})
+    revoked = await navigateur.post_form(f"{base}/appareils/{appareil.id}/revoquer", {})
+    apres = await une(Guichet.select(Guichet.nom).where(Guichet.id == guichet))
+    revoque = (await une(Appareil.select().where(Appareil.id == appareil.id)))["revoque_at"]
     if ATTENDU[role] == 200:
         assert created.status_code == 422  # reached the form's checks
         assert renamed.status_code == 303 and revoked.status_code == 303
+        assert apres["nom"] == f"G {role}" and revoque is not None
     else:
         for response in (created, renamed, revoked):
             assert response.status_code == ATTENDU[role]
-        guichet = await une(Guichet.select().where(Guichet.id == lieu.guichets[0].id))
-        appareil = await une(Appareil.select().where(Appareil.id == lieu.borne.id))
-        assert guichet["nom"] == "1" and appareil["revoque_at"] is None
+        assert apres == avant and revoque is None
 
 
 async def test_someone_signed_out_is_sent_to_the_sign_in_page(new_browser: Any) -> None:
@@ -117,15 +130,13 @@ async def test_someone_signed_out_is_sent_to_the_sign_in_page(new_browser: Any) 
     assert response.status_code in (302, 303) and "/connexion" in response.headers["location"]
 
 
-async def test_a_manager_creates_then_edits_a_queue_with_its_own_hours(
-    new_browser: Any, roles: Roles
-) -> None:
-    lieu = roles.lieu
+async def test_a_manager_creates_then_edits_a_queue_with_its_own_hours(new_browser: Any) -> None:
+    lieu = await site_avec_files()
     troisieme = await factories.service(lieu.territoire, code="rsa", nom="RSA")
     from sites.tables import SiteService
 
     await SiteService(site=lieu.site.id, service=troisieme.id).save()
-    navigateur = await connecte(new_browser, roles.comptes["responsable"])
+    navigateur = await connecte(new_browser, await responsable(lieu))
     base = f"/admin/sites/{lieu.site.id}/files"
     form = await navigateur.http.get(f"{base}/nouvelle")
     assert "RSA" in t(form)
@@ -162,10 +173,10 @@ async def test_a_manager_creates_then_edits_a_queue_with_its_own_hours(
 
 
 async def test_bad_queue_input_is_refused_field_by_field_and_saves_nothing(
-    new_browser: Any, roles: Roles
+    new_browser: Any,
 ) -> None:
-    lieu = roles.lieu
-    navigateur = await connecte(new_browser, roles.comptes["admin"])
+    lieu = await site_avec_files()
+    navigateur = await connecte(new_browser, await factories.agent(lieu.territoire, role="admin"))
     autre_service = await factories.service(lieu.territoire, code="autre", nom="Non proposé")
     url = f"/admin/sites/{lieu.site.id}/files/nouvelle"
     cases = [
@@ -197,10 +208,10 @@ async def test_bad_queue_input_is_refused_field_by_field_and_saves_nothing(
 
 
 async def test_counters_are_added_renamed_and_deactivated_with_unique_names(
-    new_browser: Any, roles: Roles
+    new_browser: Any,
 ) -> None:
-    lieu = roles.lieu
-    navigateur = await connecte(new_browser, roles.comptes["responsable"])
+    lieu = await site_avec_files()
+    navigateur = await connecte(new_browser, await responsable(lieu))
     base = f"/admin/sites/{lieu.site.id}/guichets"
     added = await navigateur.post_form(base, {"nom": "Accueil"})
     assert added.status_code == 303
@@ -237,10 +248,10 @@ async def test_counters_are_added_renamed_and_deactivated_with_unique_names(
 
 
 async def test_pairing_refuses_unknown_and_expired_codes_then_pairs_and_revokes(
-    new_browser: Any, roles: Roles
+    new_browser: Any,
 ) -> None:
-    lieu = roles.lieu
-    navigateur = await connecte(new_browser, roles.comptes["responsable"])
+    lieu = await site_avec_files()
+    navigateur = await connecte(new_browser, await responsable(lieu))
     base = f"/admin/sites/{lieu.site.id}/appareils"
     appareil, jeton = await factories.appareil(
         None,
@@ -280,7 +291,7 @@ async def test_pairing_refuses_unknown_and_expired_codes_then_pairs_and_revokes(
     # A device of another site is not revoked through this site's page.
     ailleurs = await factories.site(lieu.territoire, services=[lieu.service])
     autre, _ = await factories.appareil(ailleurs, "borne")
-    admin = await connecte(new_browser, roles.comptes["admin"])
+    admin = await connecte(new_browser, await factories.agent(lieu.territoire, role="admin"))
     wrong = await admin.post_form(f"{base}/{autre.id}/revoquer", {})
     assert wrong.status_code == 404
     assert (await une(Appareil.select().where(Appareil.id == autre.id)))["revoque_at"] is None
