@@ -97,6 +97,7 @@ class TicketPagesController(Controller):
             str(f["id"]) for f in (await etat.etat_public(site_id))["files"] if f["ouverte"]
         }
         errors: dict[str, str] = {}
+        telephone = ""
         if valeurs["file"] not in ouvertes:
             errors["file"] = "Choisissez une file d'attente ouverte."
         try:
