@@ -68,7 +68,7 @@ async def demander_appairage(kind: KindAppareil) -> Demande:
     maintenant = _maintenant()
     async with write_transaction():
         recentes = await Appareil.count().where(
-            Appareil.created_at > maintenant - timedelta(minutes=1)
+            Appareil.site.is_null(), Appareil.created_at > maintenant - timedelta(minutes=1)
         )
         if recentes >= DEMANDES_PAR_MINUTE:
             raise TooManyRequests("Trop de demandes d'appairage. Réessayez dans une minute.")
