@@ -46,6 +46,8 @@ class Settings:
     scheduler_enabled: bool = True
     # Tickets a kiosk may issue per minute before it is refused (429).
     borne_tickets_par_minute: int = 20
+    # Remote tickets one address may take per hour (each may cost SMS).
+    tickets_distance_par_heure: int = 10
     # Personal data retention (notifications.services.retention).
     retention_rdv_jours: int = 730
     retention_messages_jours: int = 183
@@ -104,6 +106,7 @@ def load_settings() -> Settings:
         session_max_age_seconds=_int("SESSION_MAX_AGE_SECONDS", 8 * 3600),
         scheduler_enabled=_bool(os.environ.get("SCHEDULER_ENABLED"), True),
         borne_tickets_par_minute=_int("BORNE_TICKETS_PAR_MINUTE", 20),
+        tickets_distance_par_heure=_int("TICKETS_DISTANCE_PAR_HEURE", 10),
         retention_rdv_jours=_int("RETENTION_RDV_JOURS", 730),
         retention_messages_jours=_int("RETENTION_MESSAGES_JOURS", 183),
         outbox_intervalle=_int("OUTBOX_INTERVALLE", 5),

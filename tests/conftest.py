@@ -22,6 +22,9 @@ os.environ.setdefault("LOGIN_MAX_FAILURES", "5")
 # The test servers run no periodic jobs: tests drive the outbox and the queue closing
 # themselves, at the instants they choose; one test turns the scheduler on.
 os.environ.setdefault("SCHEDULER_ENABLED", "0")
+# Every test talks from 127.0.0.1: the per-address limit of remote tickets is tested on a
+# server of its own (test_refus.py).
+os.environ.setdefault("TICKETS_DISTANCE_PAR_HEURE", "1000")
 # Keys of the fake SMS providers (tests/fakes), read by name like real ones.
 os.environ.setdefault("RDV_TEST_SMSFACTOR_CLE", "jeton-smsfactor-de-test")
 os.environ.setdefault("RDV_TEST_BREVO_CLE", "xkeysib-cle-brevo-de-test")

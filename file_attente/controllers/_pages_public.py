@@ -9,9 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from file_attente.services import etat, tickets
-from file_attente.tables import OrigineTicket, StatutTicket, Ticket
-from plateforme.errors import Conflict, DomainError, Invalid
-from plateforme.telephones import mobile_e164
+from plateforme.errors import Conflict, DomainError
 
 __all__ = ["TicketPagesController"]
 
@@ -21,18 +19,6 @@ PRIVE = {"Cache-Control": "no-store"}
 
 def vue(template: str, status_code: int = 200, **context: Any) -> Template:
     return Template(template, context=context, status_code=status_code, headers=PRIVE)
-
-
-async def _deja_en_file(file_id: int, telephone: str) -> bool:
-    """One waiting ticket per mobile and queue (as the JSON API of joining from home)."""
-    return bool(
-        await Ticket.exists().where(
-            Ticket.file_actuelle == file_id,
-            Ticket.telephone == telephone,
-            Ticket.origine == OrigineTicket.distance,
-            Ticket.statut == StatutTicket.en_attente,
-        )
-    )
 
 
 class TicketPagesController(Controller):
@@ -96,31 +82,27 @@ class TicketPagesController(Controller):
         ouvertes = {
             str(f["id"]) for f in (await etat.etat_public(site_id))["files"] if f["ouverte"]
         }
-        errors: dict[str, str] = {}
-        telephone = ""
         if valeurs["file"] not in ouvertes:
-            errors["file"] = "Choisissez une file d'attente ouverte."
-        try:
-            telephone = mobile_e164(valeurs["telephone"], field="telephone")
-        except Invalid as error:
-            errors.update(error.fields)
-        if not errors and await _deja_en_file(int(valeurs["file"]), telephone):
-            errors["telephone"] = "Ce numéro a déjà un ticket en attente dans cette file."
-        if errors:
-            return await self._rejoindre(site_id, valeurs=valeurs, errors=errors, status_code=422)
-        try:
-            emis = await tickets.emettre(
-                int(valeurs["file"]),
-                site_id=site_id,
-                origine=OrigineTicket.distance,
-                telephone=telephone,
-            )
-        except DomainError as error:
-            message = next(iter(error.fields.values()), error.message)
             return await self._rejoindre(
                 site_id,
                 valeurs=valeurs,
-                errors={"file": message},
+                errors={"file": "Choisissez une file d'attente ouverte."},
+                status_code=422,
+            )
+        try:
+            emis = await tickets.emettre_a_distance(
+                int(valeurs["file"]),
+                valeurs["telephone"],
+                ip=request.client.host if request.client else "inconnue",
+                site_id=site_id,
+            )
+        except DomainError as error:
+            message = next(iter(error.fields.values()), error.message)
+            champ = next(iter(error.fields), "file")
+            return await self._rejoindre(
+                site_id,
+                valeurs=valeurs,
+                errors={champ: message},
                 status_code=error.status_code,
             )
         return Redirect(f"/ticket/{emis.jeton}", status_code=303)

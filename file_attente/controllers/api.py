@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -21,11 +21,9 @@ from file_attente.schemas import (
 )
 from file_attente.services import arrivee, etat, guichets, lieux, tickets
 from file_attente.services.guichets import Action
-from file_attente.tables import OrigineTicket, Priorite, StatutTicket, Ticket
+from file_attente.tables import OrigineTicket, Priorite
 from plateforme.auth import Principal, provide_principal, requires_agent
-from plateforme.errors import Conflict
 from plateforme.settings import get_settings
-from plateforme.telephones import mobile_e164
 
 
 def ticket_out(emis: tickets.TicketEmis) -> TicketOut:
@@ -96,21 +94,12 @@ class TicketPublicController(Controller):
         status_code=HTTP_201_CREATED,
         opt={"exclude_from_csrf": True},
     )
-    async def distance(self, file_id: int, data: TicketDistance) -> TicketOut:
+    async def distance(
+        self, request: Request[Any, Any, Any], file_id: int, data: TicketDistance
+    ) -> TicketOut:
         """Join a queue from home with a mobile number, to be told by SMS when to come."""
-        telephone = mobile_e164(data.telephone, field="telephone")
-        deja = await Ticket.exists().where(
-            Ticket.file_actuelle == file_id,
-            Ticket.telephone == telephone,
-            Ticket.origine == OrigineTicket.distance,
-            Ticket.statut == StatutTicket.en_attente,
-        )
-        if deja:
-            raise Conflict(
-                "Ce numéro a déjà un ticket en attente dans cette file.", code="deja_en_file"
-            )
-        emis = await tickets.emettre(file_id, origine=OrigineTicket.distance, telephone=telephone)
-        return ticket_out(emis)
+        ip = request.client.host if request.client else "inconnue"
+        return ticket_out(await tickets.emettre_a_distance(file_id, data.telephone, ip=ip))
 
 
 class AccueilController(Controller):

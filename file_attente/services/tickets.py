@@ -217,6 +217,53 @@ async def ticket_emis(ticket_id: int, maintenant: datetime) -> TicketEmis:
     )
 
 
+async def emettre_a_distance(
+    file_id: int,
+    telephone: str,
+    *,
+    ip: str,
+    site_id: int | None = None,
+    maintenant: datetime | None = None,
+) -> TicketEmis:
+    """Join a queue from home: a mobile is required, one waiting ticket per number and queue,
+    and a limit per address (the SMS sent to these numbers are paid for)."""
+    from rdv.tables import TentativeCode
+
+    maintenant = maintenant or lieux.utc_now()
+    telephone = mobile_e164(telephone, field="telephone")
+    cle = f"distance:{ip}"[:64]
+    recents = await TentativeCode.count().where(
+        TentativeCode.ip == cle, TentativeCode.at > maintenant - timedelta(hours=1)
+    )
+    if recents >= get_settings().tickets_distance_par_heure:
+        raise TooManyRequests(
+            "Trop de tickets demandés depuis cette connexion. Réessayez dans une heure.",
+            retry_after=3600,
+        )
+    deja = await Ticket.exists().where(
+        Ticket.file_actuelle == file_id,
+        Ticket.telephone == telephone,
+        Ticket.origine == OrigineTicket.distance,
+        Ticket.statut == StatutTicket.en_attente,
+    )
+    if deja:
+        raise Conflict(
+            "Ce numéro a déjà un ticket en attente dans cette file.",
+            code="deja_en_file",
+            fields={"telephone": "Ce numéro a déjà un ticket en attente dans cette file."},
+        )
+    emis = await emettre(
+        file_id,
+        site_id=site_id,
+        origine=OrigineTicket.distance,
+        telephone=telephone,
+        maintenant=maintenant,
+    )
+    async with write_transaction():
+        await TentativeCode(ip=cle, code=emis.code, succes=True, at=maintenant).save()
+    return emis
+
+
 async def en_attente_par_file(site_id: int, jour: date) -> dict[int, int]:
     rows = await Ticket.raw(
         "SELECT t.file_actuelle AS file, count(*) AS n FROM ticket t "

@@ -522,7 +522,7 @@ async def test_joining_from_home_needs_a_valid_mobile_and_leads_to_the_ticket_pa
     twice = await usager.post_form(
         f"/sites/{lieu.site.id}/file", {"file": lieu.file.id, "telephone": "+262 692 12 34 56"}
     )
-    assert twice.status_code == 422 and "déjà un ticket en attente" in t(twice)
+    assert twice.status_code == 409 and "déjà un ticket en attente" in t(twice)
 
     await fermer_aujourdhui(lieu)
     ferme = await usager.post_form(

@@ -281,3 +281,30 @@ async def test_a_kiosk_cannot_try_codes_forever(client: httpx.AsyncClient) -> No
         "/api/borne/arrivees", json={"code": "ZZZZ9999"}, headers=bearer(other)
     )
     assert response.status_code == 404
+
+
+async def test_one_address_cannot_take_remote_tickets_without_limit() -> None:
+    """Each remote ticket may cost SMS: one address gets a few per hour, then a 429."""
+    from tests.integration.conftest import start_server, stop_server
+
+    from rdv.tables import TentativeCode
+
+    lieu = await site_avec_files(n_guichets=0)
+    # Other tests of this run took some from 127.0.0.1 already.
+    before = await TentativeCode.count().where(TentativeCode.ip == "distance:127.0.0.1")
+    process, base_url = start_server({"TICKETS_DISTANCE_PAR_HEURE": str(before + 2)})
+    try:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            statuses = [
+                (
+                    await http.post(
+                        f"/api/files/{lieu.file.id}/tickets",
+                        json={"telephone": f"06 12 34 56 7{i}"},
+                    )
+                ).status_code
+                for i in range(3)
+            ]
+    finally:
+        stop_server(process)
+    assert statuses == [201, 201, 429]
+    assert await count_tickets(lieu) == 2
