@@ -4,15 +4,19 @@ time with a code of its own, and a session never holds more people than its seat
 from __future__ import annotations
 
 import asyncio
+import html
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import icalendar
 import pytest
 
 from rdv.services import reservation
-from rdv.tables import Rdv, RdvParticipant
+from rdv.tables import Rdv, RdvHistorique, RdvParticipant
 from tests import factories
+from tests.integration.conftest import Browser
 
 PERSONNE = {"prenom": "Camille", "nom": "Martin", "telephone": "06 12 34 56 78"}
 
@@ -147,3 +151,143 @@ async def test_a_time_without_a_session_is_no_creneau_and_one_person_is_once_in_
     again = await client.post("/api/rdv", json=seat(atelier, atelier["lundi"], nom="MARTIN"))
     assert again.status_code == 409 and again.json()["code"] == "deja_inscrit"
     assert await active_seats(atelier["sessions"][0]) == 1
+
+
+async def book_page(browser: Browser, atelier: dict[str, Any], debut: datetime, **who: str) -> str:
+    url = str(
+        httpx.URL(
+            f"/rendez-vous/motif/{atelier['motif'].id}/lieu/{atelier['site'].id}/creneau",
+            params={"debut": debut.isoformat()},
+        )
+    )
+    response = await browser.post_form(url, {**PERSONNE, **who})
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def code_and_key(location: str) -> tuple[str, str]:
+    parts = urlsplit(location)
+    return parts.path.rsplit("/", 1)[-1], parse_qs(parts.query)["cle"][0]
+
+
+async def test_a_participant_cancels_their_own_seat_and_the_session_goes_on_for_the_others(
+    new_browser: Any, client: httpx.AsyncClient, atelier: dict[str, Any]
+) -> None:
+    mine, other = new_browser(), new_browser()
+    lundi, session_id = atelier["lundi"], atelier["sessions"][0]
+    week_page = await mine.http.get(
+        f"/rendez-vous/motif/{atelier['motif'].id}/lieu/{atelier['site'].id}",
+        params={"du": lundi.date().isoformat()},
+    )
+    assert ", 3 places restantes</span>" in week_page.text
+
+    code, key = code_and_key(await book_page(mine, atelier, lundi))
+    other_code, _ = code_and_key(await book_page(other, atelier, lundi, prenom="Sacha"))
+    page = await mine.http.get(f"/rendez-vous/{code}", params={"cle": key, "fait": "reserve"})
+    assert "Rendez-vous confirmé" in page.text and f'<p class="code-rdv">{code}</p>' in page.text
+    assert "session collective" in page.text and "Changer de session" in page.text
+
+    done = await mine.post_form(f"/rendez-vous/{code}/annulation", {"cle": key})
+    assert done.status_code == 303
+    cancelled = await mine.http.get(done.headers["location"])
+    assert (
+        "Rendez-vous annulé" in cancelled.text and "Votre place dans la session" in cancelled.text
+    )
+
+    assert await Rdv.count().where(Rdv.id == session_id, Rdv.statut == "a_venir") == 1
+    seats = await RdvParticipant.select(RdvParticipant.code, RdvParticipant.statut).where(
+        RdvParticipant.rdv == session_id
+    )
+    assert sorted((s["code"], s["statut"]) for s in seats) == sorted(
+        [(code, "excuse"), (other_code, "a_venir")]
+    )
+    assert (iso_minute(lundi), 2) in await week(client, atelier), "the seat is free again"
+
+    ics = await mine.http.get(f"/rendez-vous/{code}/rdv.ics", params={"cle": key})
+    calendar = icalendar.Calendar.from_ical(ics.content)
+    event = next(iter(calendar.walk("VEVENT")))
+    assert str(calendar["METHOD"]) == "CANCEL" and event.decoded("SEQUENCE") == 1
+    assert str(event["UID"]).startswith("participant-")
+    history = (
+        await RdvHistorique.select(RdvHistorique.evenement, RdvHistorique.acteur)
+        .where(RdvHistorique.rdv == session_id)
+        .order_by(RdvHistorique.id)
+    )
+    assert [(h["evenement"], h["acteur"]) for h in history] == [
+        ("cree", "agent"),
+        ("inscription", "usager"),
+        ("inscription", "usager"),
+        ("desinscription", "usager"),
+    ]
+
+
+async def test_a_participant_moves_to_a_session_with_seats_but_not_into_a_full_one(
+    browser: Browser, client: httpx.AsyncClient, atelier: dict[str, Any]
+) -> None:
+    lundi, mardi = atelier["lundi"], atelier["mardi"]
+    code, key = code_and_key(await book_page(browser, atelier, lundi))
+    # Wednesday's session fills up; Friday's has seats.
+    mercredi, vendredi = lundi + timedelta(days=2), lundi + timedelta(days=4)
+    await ouvrir(atelier["motif"], atelier["site"], atelier["agent"], mercredi)
+    await ouvrir(atelier["motif"], atelier["site"], atelier["agent"], vendredi)
+    for i in range(3):
+        assert (
+            await client.post("/api/rdv", json=seat(atelier, mercredi, nom=f"Plein{i}"))
+        ).status_code == 201
+
+    choices = await browser.http.get(
+        f"/rendez-vous/{code}/deplacer", params={"cle": key, "du": lundi.date().isoformat()}
+    )
+    assert f'value="{mardi.isoformat()}"' in choices.text
+    assert f'value="{mercredi.isoformat()}"' not in choices.text
+
+    full = await browser.post_form(
+        f"/rendez-vous/{code}/deplacer", {"cle": key, "debut": mercredi.isoformat()}
+    )
+    assert full.status_code == 409 and "Cette session est complète" in html.unescape(full.text)
+    assert f'value="{vendredi.isoformat()}"' in full.text, "the next sessions with seats"
+    assert ", 3 places restantes" in full.text
+
+    moved = await browser.post_form(
+        f"/rendez-vous/{code}/deplacer", {"cle": key, "debut": mardi.isoformat()}
+    )
+    assert moved.status_code == 303 and "fait=deplace" in moved.headers["location"]
+    place = await RdvParticipant.objects().where(RdvParticipant.code == code).first()
+    assert place is not None and place.rdv == atelier["sessions"][1] and place.sequence == 1
+    assert (iso_minute(lundi), 3) in await week(client, atelier)
+    assert (iso_minute(mardi), 2) in await week(client, atelier)
+    page = await browser.http.get(moved.headers["location"])
+    assert "Vous êtes inscrit à la session du" in page.text
+
+
+async def test_a_seat_is_found_again_with_its_code_and_the_first_letters_of_the_name(
+    browser: Browser, atelier: dict[str, Any]
+) -> None:
+    browser.http.headers["X-Forwarded-For"] = "10.201.7.1"
+    code, key = code_and_key(await book_page(browser, atelier, atelier["mardi"]))
+    found = await browser.post_form("/rendez-vous/retrouver", {"code": code, "lettres": "ma"})
+    assert found.status_code == 303
+    assert found.headers["location"] == f"/rendez-vous/{code}?cle={key}"
+
+
+async def test_when_the_service_cancels_a_session_its_participants_calendars_follow(
+    new_browser: Any, atelier: dict[str, Any]
+) -> None:
+    mine: Browser = new_browser()
+    code, key = code_and_key(await book_page(mine, atelier, atelier["mardi"]))
+    agent: Browser = new_browser()
+    await agent.sign_in(atelier["agent"].email)
+    cancelled = await agent.post_form(
+        f"/agenda/rdv/{atelier['sessions'][1]}/statut", {"statut": "annule"}
+    )
+    assert cancelled.status_code == 303
+    page = await mine.http.get(f"/rendez-vous/{code}", params={"cle": key})
+    assert "Rendez-vous annulé" in page.text
+    ics = await mine.http.get(f"/rendez-vous/{code}/rdv.ics", params={"cle": key})
+    event = next(iter(icalendar.Calendar.from_ical(ics.content).walk("VEVENT")))
+    assert str(event["STATUS"]) == "CANCELLED" and event.decoded("SEQUENCE") == 1
+    refused = await mine.http.get(
+        f"/rendez-vous/motif/{atelier['motif'].id}/lieu/{atelier['site'].id}/creneau",
+        params={"debut": atelier["mardi"].isoformat()},
+    )
+    assert refused.status_code == 422, "a cancelled session takes nobody"

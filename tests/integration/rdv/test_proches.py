@@ -3,14 +3,18 @@ and the agent sees both; through the API and the form without JavaScript."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from rdv.tables import Rdv, RdvParticipant, Usager
 from tests import factories
+from tests.integration.conftest import Browser
 
 CAMILLE = {"prenom": "Camille", "nom": "Martin", "telephone": "06 12 34 56 78"}
 
@@ -128,3 +132,85 @@ async def test_an_unreadable_birth_date_in_the_api_is_a_422_on_that_field(
     )
     assert response.status_code == 422
     assert "date_naissance" in str(response.json()["fields"])
+
+
+def form_url(cabinet: dict[str, Any], hhmm: str) -> str:
+    base = f"/rendez-vous/motif/{cabinet['motif'].id}/lieu/{cabinet['site'].id}/creneau"
+    return str(httpx.URL(base, params={"debut": factories.monday_at(hhmm).isoformat()}))
+
+
+async def test_the_form_books_for_a_relative_who_is_found_again_with_either_family_name(
+    new_browser: Any, cabinet: dict[str, Any]
+) -> None:
+    citizen: Browser = new_browser()
+    form = await citizen.http.get(form_url(cabinet, "09:00"))
+    assert "<legend>Pour qui est ce rendez-vous ?</legend>" in html.unescape(form.text)
+    assert '<label for="proche_prenom">Prénom du proche</label>' in form.text
+    posted = await citizen.post_form(
+        form_url(cabinet, "09:00"),
+        {
+            **CAMILLE,
+            "pour": "proche",
+            "proche_prenom": "Léa",
+            "proche_nom": "Dupont",
+            "proche_date_naissance": "14/05/2024",
+        },
+    )
+    assert posted.status_code == 303, posted.text
+    page = html.unescape((await citizen.http.get(posted.headers["location"])).text)
+    assert "Léa Dupont (réservé par Camille Martin)" in page
+    assert [u["date_naissance"] for u in await usagers(cabinet)] == [None, date(2024, 5, 14)]
+
+    # Found again with the letters of either family name: who comes, or who booked.
+    parts = urlsplit(posted.headers["location"])
+    code = parts.path.rsplit("/", 1)[-1]
+    citizen.http.headers["X-Forwarded-For"] = "10.202.3.1"
+    for letters in ("DU", "ma"):
+        found = await citizen.post_form(
+            "/rendez-vous/retrouver", {"code": code, "lettres": letters}
+        )
+        assert found.status_code == 303
+        assert parse_qs(urlsplit(found.headers["location"]).query)["cle"]
+    wrong = await citizen.post_form("/rendez-vous/retrouver", {"code": code, "lettres": "LE"})
+    assert wrong.status_code == 404
+
+
+async def test_the_form_for_a_relative_says_every_error_next_to_its_field_and_books_nothing(
+    browser: Browser, cabinet: dict[str, Any]
+) -> None:
+    response = await browser.post_form(
+        form_url(cabinet, "09:00"),
+        {
+            **CAMILLE,
+            "telephone": "05 61 00 00 00",
+            "pour": "proche",
+            "proche_prenom": "",
+            "proche_nom": "",
+            "proche_date_naissance": "31/02/2020",
+        },
+    )
+    assert response.status_code == 422
+    text = html.unescape(response.text)
+    for field, message in (
+        ("proche_prenom", "Le prénom du proche est obligatoire."),
+        ("proche_nom", "Le nom du proche est obligatoire."),
+        ("proche_date_naissance", "Date invalide : écrivez-la par exemple 14/05/2024."),
+        ("telephone", "Donnez un numéro de portable : un fixe ne reçoit pas les SMS."),
+    ):
+        assert f'<p class="erreur" id="{field}-erreur">{message}</p>' in text, field
+        tag = re.search(rf'<input id="{field}"[^>]*>', text)
+        assert tag is not None and 'aria-invalid="true"' in tag.group(0)
+        assert f'href="#{field}"' in text
+    assert re.search(r'<input type="radio" id="pour-proche"[^>]*checked', text)
+    assert await Rdv.count().where(Rdv.agent == cabinet["agent"].id) == 0
+
+
+async def test_for_oneself_the_relatives_fields_are_ignored(
+    browser: Browser, cabinet: dict[str, Any]
+) -> None:
+    posted = await browser.post_form(
+        form_url(cabinet, "11:30"),
+        {**CAMILLE, "pour": "moi", "proche_prenom": "Léa", "proche_nom": ""},
+    )
+    assert posted.status_code == 303
+    assert [u["prenom"] for u in await usagers(cabinet)] == ["Camille"]
