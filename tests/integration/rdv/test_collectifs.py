@@ -270,6 +270,52 @@ async def test_a_seat_is_found_again_with_its_code_and_the_first_letters_of_the_
     assert found.headers["location"] == f"/rendez-vous/{code}?cle={key}"
 
 
+async def test_an_agent_opens_a_session_adds_people_and_sees_who_comes_in_the_agenda(
+    new_browser: Any, client: httpx.AsyncClient, atelier: dict[str, Any]
+) -> None:
+    browser: Browser = new_browser()
+    assert (await browser.sign_in(atelier["agent"].email)).status_code == 303
+    jeudi = atelier["lundi"] + timedelta(days=3)
+    form = {
+        "motif": atelier["motif"].id,
+        "site": atelier["site"].id,
+        "jour": jeudi.date().isoformat(),
+        "heure": "14:00",
+    }
+    opened = await browser.post_form("/agenda/rdv/nouveau", {**form, "prenom": "", "nom": ""})
+    assert opened.status_code == 303, opened.text
+    assert (iso_minute(jeudi), 3) in await week(client, atelier), "open to the public at once"
+
+    for prenom in ("Nina", "Omar"):
+        added = await browser.post_form(
+            "/agenda/rdv/nouveau",
+            {**form, "prenom": prenom, "nom": "Haddad", "telephone": "0611223344"},
+        )
+        assert added.status_code == 303, added.text
+    assert await Rdv.count().where(Rdv.motif == atelier["motif"].id) == 3, "one session"
+    booked = await client.post("/api/rdv", json=seat(atelier, jeudi, prenom="Lou"))
+    assert booked.status_code == 201
+    full = await browser.post_form(
+        "/agenda/rdv/nouveau", {**form, "prenom": "Zoé", "nom": "Roy", "telephone": "0611223355"}
+    )
+    assert full.status_code == 409
+    assert "La session de 14:00 est complète (3 places)" in html.unescape(full.text)
+
+    agenda = html.unescape(
+        (await browser.http.get("/agenda", params={"jour": jeudi.date().isoformat()})).text
+    )
+    assert "Session collective : 3 inscrits sur 3 places" in agenda
+    for name in ("Nina Haddad", "Omar Haddad", "Lou Martin"):
+        assert name in agenda
+    # Monday's session, without anyone yet.
+    monday = html.unescape(
+        (
+            await browser.http.get("/agenda", params={"jour": atelier["lundi"].date().isoformat()})
+        ).text
+    )
+    assert "Session collective : 0 inscrit sur 3 places" in monday and "Aucun participant" in monday
+
+
 async def test_when_the_service_cancels_a_session_its_participants_calendars_follow(
     new_browser: Any, atelier: dict[str, Any]
 ) -> None:

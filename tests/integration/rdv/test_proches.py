@@ -214,3 +214,18 @@ async def test_for_oneself_the_relatives_fields_are_ignored(
     )
     assert posted.status_code == 303
     assert [u["prenom"] for u in await usagers(cabinet)] == ["Camille"]
+
+
+async def test_the_agenda_shows_a_relative_with_their_responsable_and_the_responsables_phone(
+    client: httpx.AsyncClient, new_browser: Any, cabinet: dict[str, Any]
+) -> None:
+    booked = await client.post(
+        "/api/rdv", json=booking(cabinet, "11:00", {"prenom": "Léa", "nom": "Martin"})
+    )
+    assert booked.status_code == 201, booked.text
+    agent: Browser = new_browser()
+    await agent.sign_in(cabinet["agent"].email)
+    day = factories.monday_at("11:00").date().isoformat()
+    agenda = html.unescape((await agent.http.get("/agenda", params={"jour": day})).text)
+    assert "Léa Martin (proche de Camille Martin)" in agenda
+    assert 'href="tel:+33612345678">06 12 34 56 78</a>' in agenda
