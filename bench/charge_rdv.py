@@ -509,10 +509,14 @@ async def _rdvs(
                     Rdv.code.is_in([ligne[6] for ligne in lignes])
                 )
             }
+            # The participant of an individual rdv shares its code.
             await _inserer(
                 "rdv_participant",
-                ("rdv", "usager"),
-                [(ids[ligne[6]], rng.choice(usagers)) for ligne in lignes],
+                ("rdv", "usager", "code", "created_at", "updated_at"),
+                [
+                    (ids[ligne[6]], rng.choice(usagers), ligne[6], maintenant, maintenant)
+                    for ligne in lignes
+                ],
             )
             await _inserer(
                 "rdv_historique",

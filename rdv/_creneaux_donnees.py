@@ -74,11 +74,34 @@ class MotifRegles:
 
 
 @dataclass(frozen=True, slots=True)
+class Session:
+    """An existing collective rdv of the motif (aware instants), its capacity and the
+    number of its active participants."""
+
+    rdv_id: int
+    agent_id: int
+    site_id: int
+    debut: dt.datetime
+    fin: dt.datetime
+    capacite: int
+    inscrits: int
+
+    @property
+    def places(self) -> int:
+        return max(0, self.capacite - self.inscrits)
+
+
+@dataclass(frozen=True, slots=True)
 class Creneau:
-    """A free slot: aware UTC instants, the agent, the site and the plage that offers it."""
+    """A free slot: aware UTC instants, the agent, the site and the plage that offers it.
+
+    For a collective motif, a créneau is a session one can join: `places` is the
+    number of seats left (None for an individual créneau) and `plage_id` is 0.
+    """
 
     debut: dt.datetime
     fin: dt.datetime
     agent_id: int
     site_id: int
     plage_id: int
+    places: int | None = None

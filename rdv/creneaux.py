@@ -9,6 +9,10 @@ Créneaux sit on the grid of each plage occurrence (its start + k × duree):
 a busy position is dropped without moving the next ones. A motif with
 `accoler` packs them right after each busy interval instead.
 
+A collective motif offers no créneau from the plages: its sessions are
+opened by agents, and the public joins the ones with a seat left
+(`sessions_ouvertes`), like the "ateliers" of RDV Solidarités.
+
 Two créneaux of the same agent at two sites at overlapping times may both
 be offered (an agent holding overlapping plages at two sites is an
 admin's mistake the engine does not guess about); booking one makes the
@@ -24,7 +28,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from rdv._creneaux_donnees import Absence, Creneau, MotifRegles, Occupation, PlageOuverture
+from rdv._creneaux_donnees import (
+    Absence,
+    Creneau,
+    MotifRegles,
+    Occupation,
+    PlageOuverture,
+    Session,
+)
 from rdv._creneaux_recurrence import (
     EPOCH,
     MICROSECONDE,
@@ -41,8 +52,11 @@ __all__ = [
     "Occupation",
     "PlageOuverture",
     "RegleInvalide",
+    "Session",
     "creneaux_libres",
+    "premier_par_site",
     "prochain_creneau_par_site",
+    "sessions_ouvertes",
     "verifier_regle",
 ]
 
@@ -276,3 +290,53 @@ def prochain_creneau_par_site(
         site_id: Creneau(instant[position], instant[position + duree], agent_id, site_id, plage_id)
         for site_id, (position, agent_id, plage_id) in sorted(meilleurs.items())
     }
+
+
+def sessions_ouvertes(
+    sessions: Iterable[Session],
+    motif: MotifRegles,
+    debut: dt.datetime,
+    fin: dt.datetime,
+    maintenant: dt.datetime,
+) -> list[Creneau]:
+    """The collective sessions one may still join within [debut, fin), sorted by (debut, site_id).
+
+    A session is offered as a créneau would be: it starts within the motif's
+    booking window and ends by `fin`; and it has a seat left. Sessions of one site
+    at the same start make one créneau whose `places` add up (the public cannot
+    tell them apart); its agent is that of the first of them, by rdv id.
+    """
+    bornes = _bornes(motif, debut, fin, maintenant)
+    groupes: dict[tuple[int, int], list[Session]] = {}
+    for session in sessions:
+        start = en_us(_aware(session.debut, "debut de session"))
+        if session.places <= 0 or not bornes.debut_min <= start <= bornes.debut_max:
+            continue
+        if en_us(_aware(session.fin, "fin de session")) > bornes.fin_max:
+            continue
+        groupes.setdefault((start, session.site_id), []).append(session)
+    result: list[Creneau] = []
+    for cle in sorted(groupes):
+        groupe = sorted(groupes[cle], key=lambda s: s.rdv_id)
+        premiere = groupe[0]
+        result.append(
+            Creneau(
+                premiere.debut.astimezone(dt.UTC),
+                premiere.fin.astimezone(dt.UTC),
+                premiere.agent_id,
+                premiere.site_id,
+                0,
+                places=sum(s.places for s in groupe),
+            )
+        )
+    return result
+
+
+def premier_par_site(creneaux: Iterable[Creneau]) -> dict[int, Creneau]:
+    """The earliest of each site's créneaux, keyed and ordered by site id."""
+    premiers: dict[int, Creneau] = {}
+    for creneau in creneaux:
+        connu = premiers.get(creneau.site_id)
+        if connu is None or (creneau.debut, creneau.agent_id) < (connu.debut, connu.agent_id):
+            premiers[creneau.site_id] = creneau
+    return dict(sorted(premiers.items()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
@@ -17,13 +17,26 @@ class PersonneIn(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(max_length=255, examples=["camille.martin@exemple.fr"])] = ""
 
 
+class ProcheIn(msgspec.Struct):
+    """A relative (child, parent...) who comes to the rdv: the usager who books is the
+    contact and gets the messages. Field errors name proche_prenom, proche_nom and
+    proche_date_naissance."""
+
+    prenom: Nom
+    nom: Annotated[str, msgspec.Meta(max_length=100, examples=["Martin"])]
+    date_naissance: Annotated[date | None, msgspec.Meta(examples=["2024-05-14"])] = None
+
+
 class RdvCreate(msgspec.Struct):
-    """A booking request: a créneau offered by the search, and who comes."""
+    """A booking request: a créneau offered by the search, who books, and the relative
+    who comes when it is for them. For a collective motif the créneau is a session's
+    start and the request books one seat in it; the code answered is the seat's own."""
 
     motif_id: int
     site_id: int
     debut: Annotated[datetime, msgspec.Meta(examples=["2026-12-01T09:30:00+01:00"])]
     usager: PersonneIn
+    proche: ProcheIn | None = None
 
 
 class SiteCourt(msgspec.Struct):
@@ -44,11 +57,23 @@ class RdvPublic(msgspec.Struct):
     service: str
     site: SiteCourt
     instructions: str
+    # A seat in a collective session: `code` is the participant's own.
+    collectif: bool = False
+    pour: Annotated[str, msgspec.Meta(description="Who comes: the usager or their relative")] = ""
 
 
 class Creneau(msgspec.Struct):
+    """A free créneau, or a collective session with seats left."""
+
     debut: datetime
     fin: datetime
+    places: (
+        Annotated[
+            int,
+            msgspec.Meta(ge=1, description="Seats left in a collective session"),
+        ]
+        | None
+    ) = None
 
 
 class JourCreneaux(msgspec.Struct):

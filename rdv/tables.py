@@ -136,8 +136,27 @@ class Rdv(Table, tablename="rdv"):
 
 
 class RdvParticipant(Table, tablename="rdv_participant"):
+    """A person in an rdv: the one usager of an individual rdv, or a seat in a collective
+    session. Each seat has its own code and status, so that one participant cancelling
+    frees one seat without cancelling the session."""
+
     rdv = ForeignKey(references=Rdv, null=False, index=True, on_delete=OnDelete.restrict)
     usager = ForeignKey(references=Usager, null=False, index=True, on_delete=OnDelete.restrict)
+    # The code the participant sees, cancels and checks in with: that of the rdv for
+    # an individual rdv (and a session's first participant), its own for a seat.
+    # Unique through the migration's unique index (SQLite cannot add a UNIQUE column);
+    # null only for rows older than the column that were not an rdv's first participant.
+    code = Varchar(length=12, null=True, default=None)
+    # The seat's own status: a_venir, or excuse/annule once the participant left the
+    # session. Only active participants count towards the session's capacity.
+    statut = Varchar(length=20, choices=StatutRdv, default=StatutRdv.a_venir)
+    # ICS SEQUENCE of the seat's invitation (a collective session's participants each
+    # have their own calendar event, which follows them when they change sessions).
+    sequence = Integer(default=0)
+    # Set by the booking code: SQLite cannot add a column whose default is "now", and
+    # the migration fills the older rows from their rdv.
+    created_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(null=True, default=None)
 
 
 class RdvHistorique(Table, tablename="rdv_historique"):

@@ -17,12 +17,13 @@ from plateforme.db import lecture
 from plateforme.errors import Invalid, NotFound
 from plateforme.settings import get_settings
 from rdv import formats, ics
-from rdv.services import acces_usager, recherche
+from rdv.services import acces_usager, recherche, reservation
 from rdv.services.chargement import MotifInfo
-from rdv.tables import Rdv, StatutRdv
+from rdv.tables import StatutRdv
 from sites.tables import Site
 
 CHAMPS_PERSONNE = ("prenom", "nom", "telephone", "email")
+CHAMPS_PROCHE = ("pour", "proche_prenom", "proche_nom", "proche_date_naissance")
 CANAUX = {
     "sur_place": "sur place",
     "telephone": "par téléphone",
@@ -85,6 +86,33 @@ def lire_debut(texte: str, fuseau: str) -> datetime:
             "Ce créneau est illisible.", fields={"debut": "date et heure invalides"}
         ) from None
     return moment if moment.utcoffset() is not None else moment.replace(tzinfo=ZoneInfo(fuseau))
+
+
+def lire_date(texte: str, champ: str) -> date | None:
+    """A date as a browser's date field sends it (2024-05-14), or as people type it."""
+    texte = texte.strip()
+    if not texte:
+        return None
+    for forme in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(texte, forme).date()
+        except ValueError:
+            pass
+    raise Invalid(fields={champ: "Date invalide : écrivez-la par exemple 14/05/2024."})
+
+
+def lire_proche(valeurs: dict[str, str]) -> tuple[reservation.Proche | None, dict[str, str]]:
+    """The relative of the form when the booking is for one, and the error of their birth
+    date if it cannot be read (shown with the others)."""
+    if valeurs.get("pour") != "proche":
+        return None, {}
+    erreurs: dict[str, str] = {}
+    try:
+        naissance = lire_date(valeurs["proche_date_naissance"], "proche_date_naissance")
+    except Invalid as erreur:
+        naissance, erreurs = None, erreur.fields
+    proche = reservation.Proche(valeurs["proche_prenom"], valeurs["proche_nom"], naissance)
+    return proche, erreurs
 
 
 async def formulaire(request: RequestT, *noms: str) -> dict[str, str]:
@@ -154,7 +182,8 @@ def indisponible(
     *,
     refus: str | None = None,
 ) -> Template:
-    """409 when someone took the créneau first; 422 (`refus`) when it is no créneau at all."""
+    """409 when someone took the créneau first (or the session is full); 422 (`refus`)
+    when it is no créneau at all."""
     return vue(
         "indisponible",
         status_code=422 if refus else 409,
@@ -168,9 +197,16 @@ def indisponible(
     )
 
 
+def personne(rdv: acces_usager.RdvUsager) -> str:
+    """Who comes, and who booked for them when it is a relative."""
+    nom = f"{rdv.prenom} {rdv.nom}".strip()
+    return f"{nom} (réservé par {rdv.responsable})" if rdv.responsable else nom
+
+
 def contexte_rdv(rdv: acces_usager.RdvUsager) -> dict[str, Any]:
     return {
         "rdv": rdv,
+        "personne": personne(rdv),
         "motif": rdv.motif,
         "site": rdv.site,
         "minutes": minutes(rdv.motif),
@@ -201,7 +237,7 @@ def rdv_ics(rdv: acces_usager.RdvUsager, cree_le: datetime, modifie_le: datetime
         lignes.append(f"Téléphone du lieu : {rdv.site['telephone']}")
     nom_site = rdv.site.get("nom", "")
     return ics.RdvIcs(
-        uid=f"rdv-{rdv.id}@{hote}",
+        uid=f"{rdv.uid_ics}@{hote}",
         sequence=rdv.sequence,
         debut=rdv.debut,
         fin=rdv.fin,
@@ -228,11 +264,9 @@ def qr_svg(code: str) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{libelle}" ', 1)
 
 
-async def fichier_ics(rdv: acces_usager.RdvUsager) -> tuple[bytes, str]:
+def fichier_ics(rdv: acces_usager.RdvUsager) -> tuple[bytes, str]:
     """The invitation, or its cancellation once the rdv is cancelled, and a file name."""
-    dates = await Rdv.select(Rdv.created_at, Rdv.updated_at).where(Rdv.id == rdv.id).first()
-    assert dates is not None
-    evenement = rdv_ics(rdv, dates["created_at"], dates["updated_at"])
+    evenement = rdv_ics(rdv, rdv.cree_le, rdv.modifie_le)
     if rdv.statut in ics.STATUTS_ANNULES:
         return ics.annulation(evenement), f"annulation-{rdv.code}.ics"
     return ics.invitation(evenement), f"rendez-vous-{rdv.code}.ics"

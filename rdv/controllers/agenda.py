@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from plateforme.auth import Principal, provide_principal, requires_agent
-from plateforme.errors import Invalid
+from plateforme.errors import Conflict, Invalid
 from rdv.services import agenda
 from sites.controllers.admin import read_form
 
@@ -262,7 +262,8 @@ class AgendaController(Controller):
             return await self._reservation(
                 principal, cible, v=dict(form.values), errors=error.fields, status_code=422
             )
-        except agenda.Chevauchement as error:
+        except Conflict as error:
+            # The agent is busy then, the session is full, or the person is in it already.
             return await self._reservation(
                 principal, cible, v=dict(form.values), conflit=error.message, status_code=409
             )

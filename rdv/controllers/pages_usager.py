@@ -144,7 +144,7 @@ class PagesUsagerController(Controller):
         try:
             # A stale link says so before the person types anything.
             async with lecture():
-                await reservation.agents_libres(motif, site_id, moment, datetime.now(UTC))
+                await reservation.verifier_creneau(motif, site_id, moment, datetime.now(UTC))
         except reservation.CreneauIndisponible as pris:
             return page.indisponible(motif, site, moment, pris.prochains)
         except Invalid as erreur:
@@ -159,23 +159,32 @@ class PagesUsagerController(Controller):
         site_id: int,
         debut: Annotated[str, Parameter(max_length=40)],
     ) -> Template | Redirect:
-        """Book the créneau; the form again with its errors, or the next créneaux if taken."""
+        """Book the créneau (a seat, in a session) for the person or their relative; the form
+        again with its errors, or the next créneaux if taken."""
         motif, site, moment = await page.choix(motif_id, site_id, debut)
-        valeurs = await page.formulaire(request, *page.CHAMPS_PERSONNE)
+        valeurs = await page.formulaire(request, *page.CHAMPS_PERSONNE, *page.CHAMPS_PROCHE)
+        proche, erreur_date = page.lire_proche(valeurs)
         demande = reservation.DemandeRdv(
             motif_id=motif_id,
             site_id=site_id,
             debut=moment,
-            personne=reservation.Personne(**valeurs),
+            personne=reservation.Personne(*(valeurs[c] for c in page.CHAMPS_PERSONNE)),
+            proche=proche,
         )
         try:
+            if erreur_date:
+                # Nothing is booked with an unreadable date; every other error shows too.
+                reservation.valider_demande(demande.personne, proche)
+                raise Invalid(fields=erreur_date)
             rdv = await reservation.reserver(demande)
         except reservation.CreneauIndisponible as pris:
             return page.indisponible(motif, site, moment, pris.prochains)
         except Invalid as erreur:
-            if not set(erreur.fields) <= set(page.CHAMPS_PERSONNE):
+            champs = set(page.CHAMPS_PERSONNE) | set(page.CHAMPS_PROCHE)
+            if not set(erreur.fields) <= champs:
                 return page.indisponible(motif, site, moment, [], refus=erreur.message)
-            return page.coordonnees(motif, site, moment, valeurs=valeurs, errors=erreur.fields)
+            errors = {**erreur.fields, **erreur_date}
+            return page.coordonnees(motif, site, moment, valeurs=valeurs, errors=errors)
         return Redirect(page.lien_rdv(rdv.code, fait="reserve"), status_code=303)
 
     # --- The rdv, with the link's key or the code and letters ------------------------------
@@ -195,7 +204,7 @@ class PagesUsagerController(Controller):
     async def calendrier(self, request: page.RequestT, code: str, cle: page.Cle) -> Response[bytes]:
         """The invitation for a calendar, or its cancellation once the rdv is cancelled."""
         rdv = await acces_usager.trouver(code, ip=page.ip(request), cle_lien=cle)
-        contenu, nom = await page.fichier_ics(rdv)
+        contenu, nom = page.fichier_ics(rdv)
         return Response(
             contenu,
             media_type="text/calendar; charset=utf-8",

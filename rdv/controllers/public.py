@@ -6,11 +6,13 @@ from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from plateforme.db import lecture
+from rdv import creneaux
 from rdv.schemas import (
     Creneau,
     JourCreneaux,
@@ -64,11 +66,7 @@ class RdvPublicController(Controller):
                 telephone=d.site.site.telephone,
                 accessibilite=d.site.site.accessibilite,
                 distance_km=round(d.site.distance_km, 1),
-                prochain_creneau=Creneau(
-                    debut=d.prochain.debut.astimezone(zone), fin=d.prochain.fin.astimezone(zone)
-                )
-                if d.prochain
-                else None,
+                prochain_creneau=_creneau(d.prochain, zone) if d.prochain else None,
             )
             for d in result
         ]
@@ -81,7 +79,8 @@ class RdvPublicController(Controller):
         du: date | None = None,
         jours: Annotated[int, Parameter(ge=1, le=recherche.JOURS_MAX)] = 7,
     ) -> SemaineCreneaux:
-        """Free créneaux of a motif at a site, day by day (local dates of the territoire)."""
+        """Free créneaux of a motif at a site, day by day (local dates of the territoire);
+        for a collective motif, its sessions with seats left and how many."""
         result = await recherche.semaine(motif_id, site_id, du=du, jours=jours)
         zone = ZoneInfo(result.motif.fuseau)
         return SemaineCreneaux(
@@ -92,10 +91,7 @@ class RdvPublicController(Controller):
                 JourCreneaux(
                     date=jour.date.isoformat(),
                     jour=jour.jour,
-                    creneaux=[
-                        Creneau(debut=c.debut.astimezone(zone), fin=c.fin.astimezone(zone))
-                        for c in jour.creneaux
-                    ],
+                    creneaux=[_creneau(c, zone) for c in jour.creneaux],
                 )
                 for jour in result.jours
             ],
@@ -109,7 +105,8 @@ class RdvPublicController(Controller):
         opt={"exclude_from_csrf": True},
     )
     async def reserver(self, data: RdvCreate) -> RdvPublic:
-        """Book a créneau. 409 with the next free créneaux when it was just taken."""
+        """Book a créneau, or a seat in a collective session, for the usager or their relative.
+        409 with the next free créneaux (sessions with seats) when it was just taken (full)."""
         demande = reservation.DemandeRdv(
             motif_id=data.motif_id,
             site_id=data.site_id,
@@ -120,17 +117,20 @@ class RdvPublicController(Controller):
                 telephone=data.usager.telephone,
                 email=data.usager.email,
             ),
+            proche=reservation.Proche(
+                prenom=data.proche.prenom,
+                nom=data.proche.nom,
+                date_naissance=data.proche.date_naissance,
+            )
+            if data.proche
+            else None,
         )
         try:
             rdv = await reservation.reserver(demande)
         except reservation.CreneauIndisponible as taken:
             zone = ZoneInfo((await recherche.motif_en_ligne(data.motif_id)).fuseau)
             taken.extra["prochains_creneaux"] = [
-                {
-                    "debut": c.debut.astimezone(zone).isoformat(),
-                    "fin": c.fin.astimezone(zone).isoformat(),
-                }
-                for c in taken.prochains
+                msgspec.to_builtins(_creneau(c, zone)) for c in taken.prochains
             ]
             raise
         site = rdv.site
@@ -145,4 +145,14 @@ class RdvPublicController(Controller):
             service=rdv.motif.service_nom,
             site=SiteCourt(id=site["id"], nom=site["nom"], adresse=site["adresse"]),
             instructions=rdv.motif.instructions,
+            collectif=rdv.motif.collectif,
+            pour=rdv.pour,
         )
+
+
+def _creneau(creneau: creneaux.Creneau, zone: ZoneInfo) -> Creneau:
+    return Creneau(
+        debut=creneau.debut.astimezone(zone),
+        fin=creneau.fin.astimezone(zone),
+        places=creneau.places,
+    )

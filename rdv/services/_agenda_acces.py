@@ -167,6 +167,8 @@ async def motifs_et_sites(
                 Motif.nom,
                 Motif.duree_minutes,
                 Motif.reservable_en_ligne,
+                Motif.collectif,
+                Motif.capacite,
                 Motif.service,
                 Motif.service.nom.as_alias("service_nom"),
             )
@@ -190,7 +192,10 @@ async def motifs_et_sites(
 
 
 def libelle_motif(motif: dict[str, Any]) -> str:
-    libelle = f"{motif['service_nom']} : {motif['nom']} ({motif['duree_minutes']} min)"
+    libelle = f"{motif['service_nom']} : {motif['nom']} ({motif['duree_minutes']} min"
+    if motif["collectif"] and motif["capacite"]:
+        libelle += f", collectif, {motif['capacite']} places"
+    libelle += ")"
     return libelle if motif["reservable_en_ligne"] else f"{libelle}, réservé aux agents"
 
 

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from plateforme.db import lecture, write_transaction
 from plateforme.errors import NotFound
 from rdv.ics import RdvIcs, flux_agent
-from rdv.tables import FluxIcs, Rdv, RdvParticipant
+from rdv.services._agenda_participants import participants_query, usager_agenda
+from rdv.tables import FluxIcs, Rdv
 
 PASSE = timedelta(days=30)
 AVENIR = timedelta(days=180)
@@ -103,12 +104,10 @@ async def calendrier_du_jeton(
         )
         noms: dict[int, list[str]] = defaultdict(list)
         if rows:
-            for p in await RdvParticipant.select(
-                RdvParticipant.rdv,
-                RdvParticipant.usager.prenom.as_alias("prenom"),
-                RdvParticipant.usager.nom.as_alias("nom"),
-            ).where(RdvParticipant.rdv.is_in([r["id"] for r in rows])):
-                noms[p["rdv"]].append(f"{p['prenom']} {p['nom']}")
+            for p in await participants_query([r["id"] for r in rows]):
+                participant = usager_agenda(p)
+                if participant.inscrit:
+                    noms[p["rdv"]].append(participant.nom)
     zone = ZoneInfo(flux["fuseau"])
     evenements = [
         RdvIcs(

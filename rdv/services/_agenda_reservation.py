@@ -2,6 +2,9 @@
 
 The agent is not held to the créneaux (an emergency, a follow-up outside the
 plages): only the database's refusal of an overlap applies, as for every rdv.
+For a collective motif, the agent adds the person to their session at that time,
+or opens the session there; left without anyone, it opens an empty session
+that people then join online.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ RESULTATS_MAX = 20
 class Chevauchement(Conflict):
     code = "creneau_indisponible"
     default_message = "L'agent a déjà un rendez-vous à cette heure-là."
+
+
+class SessionPleine(Conflict):
+    code = "session_complete"
+    default_message = "Cette session est complète."
 
 
 @dataclass(frozen=True)
@@ -104,8 +112,8 @@ async def reserver_par_telephone(
 ) -> RdvReserve:
     """Book an rdv with `cible` at the typed local date and time, for the typed person.
 
-    Raises Invalid (every bad field at once, 422) or Chevauchement (409) when
-    the agent already has an rdv then.
+    Raises Invalid (every bad field at once, 422), Chevauchement (409) when
+    the agent already has an rdv then, SessionPleine or DejaInscrit (409).
     """
     maintenant = maintenant or datetime.now(UTC)
     motifs, sites = await motifs_et_sites(principal, cible)
@@ -119,11 +127,18 @@ async def reserver_par_telephone(
         telephone=form.text("telephone", max_length=30),
         email=form.text("email"),
     )
-    try:
-        reservation.valider_personne(personne)
-    except Invalid as error:
-        for name, message in error.fields.items():
-            form.errors.add(name, message)
+    motif = next((m for m in motifs if m["id"] == motif_id), None)
+    session_vide = (
+        motif is not None
+        and motif["collectif"]
+        and not any((personne.prenom, personne.nom, personne.telephone, personne.email))
+    )
+    if not session_vide:
+        try:
+            reservation.valider_personne(personne)
+        except Invalid as error:
+            for name, message in error.fields.items():
+                form.errors.add(name, message)
     zone = await fuseau(principal)
     debut: datetime | None = None
     if jour is not None and heure is not None:
@@ -132,17 +147,16 @@ async def reserver_par_telephone(
             form.errors.add("heure", "Cette date et cette heure sont déjà passées.")
         elif debut > maintenant + HORIZON_AGENT:
             form.errors.add("jour", "Pas plus de deux ans à l'avance.")
-    if motif_id is not None and site_id is not None:
-        motif = next(m for m in motifs if m["id"] == motif_id)
+    if motif is not None and site_id is not None:
         offert = await SiteService.exists().where(
             SiteService.site == site_id, SiteService.service == motif["service"]
         )
         if not offert:
             form.errors.add("site", f"Ce site ne propose pas le service {motif['service_nom']}.")
     form.errors.raise_if_any()
-    assert motif_id is not None and site_id is not None and debut is not None
+    assert motif is not None and site_id is not None and debut is not None
     demande = reservation.DemandeRdv(
-        motif_id=motif_id,
+        motif_id=motif["id"],
         site_id=site_id,
         debut=debut,
         personne=personne,
@@ -151,9 +165,19 @@ async def reserver_par_telephone(
         agent_createur_id=principal.agent_id,
     )
     try:
-        cree = await reservation.reserver(demande, maintenant=maintenant)
+        if session_vide:
+            cree = await reservation.ouvrir_session(
+                motif["id"], site_id, cible.id, debut, agent_createur_id=principal.agent_id
+            )
+        else:
+            cree = await reservation.reserver(demande, maintenant=maintenant)
+    except reservation.SessionComplete:
+        raise SessionPleine(
+            f"La session de {debut:%H:%M} est complète ({motif['capacite']} places) :"
+            " pour y ajouter quelqu'un, il faut qu'un participant se désinscrive."
+        ) from None
     except reservation.CreneauIndisponible:
-        duree = timedelta(minutes=next(m["duree_minutes"] for m in motifs if m["id"] == motif_id))
+        duree = timedelta(minutes=motif["duree_minutes"])
         occupes = await _chevauchants(cible.id, debut, debut + duree, zone)
         qui = "Vous avez" if cible.soi_meme else f"{cible.nom_complet} a"
         raise Chevauchement(

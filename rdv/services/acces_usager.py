@@ -13,7 +13,7 @@ from typing import Any
 from plateforme.db import write_transaction
 from plateforme.errors import Conflict, NotFound, TooManyRequests
 from plateforme.settings import get_settings
-from rdv.services import cycle
+from rdv.services import cycle, places
 from rdv.services.chargement import MotifInfo, motif_info
 from rdv.tables import Rdv, RdvParticipant, StatutRdv, TentativeCode
 from sites.services.communes import normalise
@@ -40,19 +40,37 @@ def initiales(nom: str) -> str:
 
 @dataclass(frozen=True)
 class RdvUsager:
+    """One participant's rdv as they see it: an individual rdv, or their seat in a
+    collective session (`id` is then the session's)."""
+
     id: int
+    participant_id: int
     code: str
+    # The participant's view: the rdv's status, or theirs once they left the session.
     statut: str
     debut: datetime
     fin: datetime
     motif: MotifInfo
     site: dict[str, Any]
+    # Who comes...
     prenom: str
     nom: str
+    # ...and whom messages go to: the responsable who booked for a relative.
     telephone: str
     email: str
+    # "Prénom Nom" of the responsable when the participant is their relative, else "".
+    responsable: str
+    responsable_nom: str
+    collectif: bool
+    # ICS: the seat is an event of its own, which follows the participant across sessions.
     sequence: int
+    cree_le: datetime
+    modifie_le: datetime
     agent_id: int
+
+    @property
+    def uid_ics(self) -> str:
+        return f"participant-{self.participant_id}" if self.collectif else f"rdv-{self.id}"
 
     def modifiable(self, maintenant: datetime) -> str | None:
         """None when the usager may still cancel or move it, else why not (French)."""
@@ -62,6 +80,14 @@ class RdvUsager:
             heures = int(self.motif.delai_annulation.total_seconds() // 3600)
             return f"Moins de {heures} h avant : pour le modifier, appelez le lieu."
         return None
+
+
+def statut_participant(statut_rdv: str, statut_place: str) -> str:
+    """A cancelled session is cancelled for everyone; otherwise a participant who left it
+    sees their own status."""
+    if statut_rdv in cycle.ANNULATIONS or statut_place not in cycle.ANNULATIONS:
+        return statut_rdv
+    return statut_place
 
 
 async def _compter_echecs(ip: str, maintenant: datetime) -> int:
@@ -101,7 +127,8 @@ async def trouver(
         )
     rdv = await _charger(code) if lettres is not None else None
     if rdv is not None and lettres is not None and len(initiales(lettres)) == 2:
-        if initiales(lettres) == initiales(rdv.nom):
+        # Either name: the person who comes, or the responsable who booked for them.
+        if initiales(lettres) in {initiales(rdv.nom), initiales(rdv.responsable_nom)}:
             return rdv
     async with write_transaction():
         await TentativeCode(ip=ip, code=code[:12], succes=False, at=maintenant).save()
@@ -109,39 +136,62 @@ async def trouver(
 
 
 async def _charger(code: str) -> RdvUsager | None:
+    """The participant with this code (that of an individual rdv is the rdv's)."""
     if not code.isalnum() or len(code) > 12:
         return None
-    row = await Rdv.select().where(Rdv.code == code).first()
-    if row is None:
-        return None
-    personne = (
+    usager, responsable = RdvParticipant.usager, RdvParticipant.usager.responsable
+    place = (
         await RdvParticipant.select(
-            RdvParticipant.usager.prenom.as_alias("prenom"),
-            RdvParticipant.usager.nom.as_alias("nom"),
-            RdvParticipant.usager.telephone.as_alias("telephone"),
-            RdvParticipant.usager.email.as_alias("email"),
+            RdvParticipant.id,
+            RdvParticipant.rdv,
+            RdvParticipant.code,
+            RdvParticipant.statut,
+            RdvParticipant.sequence,
+            RdvParticipant.created_at,
+            RdvParticipant.updated_at,
+            usager.prenom.as_alias("prenom"),
+            usager.nom.as_alias("nom"),
+            usager.telephone.as_alias("telephone"),
+            usager.email.as_alias("email"),
+            responsable.prenom.as_alias("responsable_prenom"),
+            responsable.nom.as_alias("responsable_nom"),
+            responsable.telephone.as_alias("responsable_telephone"),
+            responsable.email.as_alias("responsable_email"),
         )
-        .where(RdvParticipant.rdv == row["id"])
+        .where(RdvParticipant.code == code)
         .first()
-    ) or {"prenom": "", "nom": "", "telephone": "", "email": ""}
+    )
+    if place is None:
+        return None
+    row = await Rdv.select().where(Rdv.id == place["rdv"]).first()
+    assert row is not None
     site = (
         await Site.select(Site.id, Site.nom, Site.adresse, Site.telephone)
         .where(Site.id == row["site"])
         .first()
     )
+    proche = place["responsable_nom"] is not None
+    # A seat has its own calendar event; an individual rdv's is the rdv's.
+    seat = row["collectif"]
     return RdvUsager(
         id=row["id"],
-        code=row["code"],
-        statut=row["statut"],
+        participant_id=place["id"],
+        code=place["code"],
+        statut=statut_participant(row["statut"], place["statut"]),
         debut=row["debut"],
         fin=row["fin"],
         motif=await motif_info(row["motif"], actifs_seulement=False),
         site=site or {},
-        prenom=personne["prenom"],
-        nom=personne["nom"],
-        telephone=personne["telephone"],
-        email=personne["email"],
-        sequence=row["sequence"],
+        prenom=place["prenom"],
+        nom=place["nom"],
+        telephone=place["responsable_telephone" if proche else "telephone"],
+        email=place["responsable_email" if proche else "email"],
+        responsable=f"{place['responsable_prenom']} {place['responsable_nom']}" if proche else "",
+        responsable_nom=place["responsable_nom"] or "",
+        collectif=seat,
+        sequence=place["sequence"] if seat else row["sequence"],
+        cree_le=(place["created_at"] if seat else None) or row["created_at"],
+        modifie_le=(place["updated_at"] if seat else None) or row["updated_at"],
         agent_id=row["agent"],
     )
 
@@ -162,7 +212,11 @@ async def annuler(rdv: RdvUsager, *, maintenant: datetime | None = None) -> RdvU
     pourquoi = rdv.modifiable(maintenant)
     if pourquoi:
         raise Conflict(pourquoi, code="annulation_impossible")
-    await cycle.changer_statut(rdv.id, StatutRdv.excuse, cycle.USAGER)
+    if rdv.collectif:
+        # Only this participant's seat: the session goes on for the others.
+        await places.quitter(rdv.participant_id, StatutRdv.excuse, cycle.USAGER)
+    else:
+        await cycle.changer_statut(rdv.id, StatutRdv.excuse, cycle.USAGER)
     return await recharger(rdv)
 
 
@@ -178,5 +232,10 @@ async def deplacer(
     pourquoi = rdv.modifiable(maintenant)
     if pourquoi:
         raise Conflict(pourquoi, code="deplacement_impossible")
-    await cycle.deplacer(rdv.id, nouveau_debut, cycle.USAGER, maintenant=maintenant)
+    if rdv.collectif:
+        await places.changer_de_session(
+            rdv.participant_id, nouveau_debut, cycle.USAGER, maintenant=maintenant
+        )
+    else:
+        await cycle.deplacer(rdv.id, nouveau_debut, cycle.USAGER, maintenant=maintenant)
     return await recharger(rdv)

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from plateforme.auth import Principal
 from plateforme.db import lecture
 from plateforme.errors import Forbidden, NotFound
-from plateforme.telephones import affichage
 from rdv.formats import date_longue
 from rdv.services import cycle
 from rdv.services._agenda_acces import (
@@ -40,6 +39,7 @@ from rdv.services._agenda_flux import (
     hash_jeton,
     revoquer_flux,
 )
+from rdv.services._agenda_participants import UsagerAgenda, participants_query, usager_agenda
 from rdv.services._agenda_plages import (
     FREQUENCES,
     JOURS_RRULE,
@@ -58,7 +58,7 @@ from rdv.services._agenda_reservation import (
     reserver_par_telephone,
     usager_du_territoire,
 )
-from rdv.tables import Rdv, RdvParticipant, StatutRdv
+from rdv.tables import Rdv, StatutRdv
 from sites.tables import AgentSite
 
 __all__ = [
@@ -113,13 +113,6 @@ _ORDRE_TRANSITIONS = (StatutRdv.vu, StatutRdv.absent, StatutRdv.a_venir, StatutR
 
 
 @dataclass(frozen=True)
-class UsagerAgenda:
-    nom: str
-    telephone: str  # as people read it, "06 12 34 56 78"
-    telephone_e164: str
-
-
-@dataclass(frozen=True)
 class RdvAgenda:
     id: int
     debut: datetime  # local to the territoire
@@ -130,15 +123,22 @@ class RdvAgenda:
     site: str
     agent_id: int
     agent: str
+    # Every participant, those who left a collective session too (inscrit False).
     usagers: tuple[UsagerAgenda, ...]
     # The statuses the principal may set now; empty when they may change nothing.
     transitions: tuple[str, ...]
     # Local time the usager checked in at the site (kiosk or reception desk).
     arrive_at: datetime | None = None
+    collectif: bool = False
+    capacite: int | None = None
 
     @property
     def statut_libelle(self) -> str:
         return STATUTS.get(self.statut, self.statut)
+
+    @property
+    def inscrits(self) -> tuple[UsagerAgenda, ...]:
+        return tuple(u for u in self.usagers if u.inscrit)
 
     @property
     def annulable(self) -> bool:
@@ -193,6 +193,8 @@ async def _rdvs(
             Rdv.site,
             Rdv.agent,
             Rdv.arrive_at,
+            Rdv.collectif,
+            Rdv.capacite,
             Rdv.motif.nom.as_alias("motif_nom"),
             Rdv.site.nom.as_alias("site_nom"),
             Rdv.agent.prenom.as_alias("agent_prenom"),
@@ -204,24 +206,8 @@ async def _rdvs(
     )
     usagers: dict[int, list[UsagerAgenda]] = defaultdict(list)
     if rows:
-        participants = (
-            await RdvParticipant.select(
-                RdvParticipant.rdv,
-                RdvParticipant.usager.prenom.as_alias("prenom"),
-                RdvParticipant.usager.nom.as_alias("nom"),
-                RdvParticipant.usager.telephone.as_alias("telephone"),
-            )
-            .where(RdvParticipant.rdv.is_in([r["id"] for r in rows]))
-            .order_by(RdvParticipant.id)
-        )
-        for p in participants:
-            usagers[p["rdv"]].append(
-                UsagerAgenda(
-                    nom=f"{p['prenom']} {p['nom']}",
-                    telephone=affichage(p["telephone"]) if p["telephone"] else "",
-                    telephone_e164=p["telephone"],
-                )
-            )
+        for p in await participants_query([r["id"] for r in rows]):
+            usagers[p["rdv"]].append(usager_agenda(p))
     tz = ZoneInfo(zone)
     return [
         RdvAgenda(
@@ -237,6 +223,8 @@ async def _rdvs(
             usagers=tuple(usagers[r["id"]]),
             transitions=_transitions(principal, r["statut"], r["agent"], r["site"]),
             arrive_at=r["arrive_at"].astimezone(tz) if r["arrive_at"] else None,
+            collectif=r["collectif"],
+            capacite=r["capacite"],
         )
         for r in rows
     ]

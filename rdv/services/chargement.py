@@ -1,5 +1,5 @@
 """Loading what the slot engine needs for one motif: five queries, whatever the
-number of sites, agents and days searched."""
+number of sites, agents and days searched (two for a collective motif: its sessions)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from piccolo.engine.postgres import PostgresEngine
 from plateforme.db import engine
 from plateforme.errors import NotFound
 from rdv import creneaux
-from rdv.tables import STATUTS_ACTIFS, Absence, Motif, PlageMotif, Rdv
+from rdv.tables import STATUTS_ACTIFS, Absence, Motif, PlageMotif, Rdv, RdvParticipant, StatutRdv
 from sites.services.jours_feries import jours_feries
 from sites.tables import Fermeture, Site, SiteService
 
@@ -50,10 +50,16 @@ class Contexte:
     absences: list[creneaux.Absence] = field(default_factory=list)
     occupations: list[creneaux.Occupation] = field(default_factory=list)
     jours_fermes: dict[int, set[date]] = field(default_factory=dict)
+    # A collective motif's sessions: what the public may join instead of the plages.
+    sessions: list[creneaux.Session] = field(default_factory=list)
 
     def libres(
         self, debut: datetime, fin: datetime, maintenant: datetime
     ) -> list[creneaux.Creneau]:
+        if self.motif.collectif:
+            return creneaux.sessions_ouvertes(
+                self.sessions, self.motif.regles, debut, fin, maintenant
+            )
         return creneaux.creneaux_libres(
             self.plages,
             self.absences,
@@ -69,6 +75,8 @@ class Contexte:
     def prochains(
         self, debut: datetime, fin: datetime, maintenant: datetime
     ) -> dict[int, creneaux.Creneau]:
+        if self.motif.collectif:
+            return creneaux.premier_par_site(self.libres(debut, fin, maintenant))
         return creneaux.prochain_creneau_par_site(
             self.plages,
             self.absences,
@@ -176,6 +184,51 @@ async def site_du_motif(motif: MotifInfo, site_id: int) -> dict[str, Any]:
     return site
 
 
+async def sessions(
+    motif: MotifInfo,
+    *,
+    debut: datetime,
+    fin: datetime,
+    site_ids: Collection[int] | None = None,
+    agent_ids: Collection[int] | None = None,
+) -> list[creneaux.Session]:
+    """The motif's collective sessions still to come that start in [debut, fin), with the
+    number of their active participants (full ones too: the engine leaves them out)."""
+    query = Rdv.select(Rdv.id, Rdv.agent, Rdv.site, Rdv.debut, Rdv.fin, Rdv.capacite).where(
+        Rdv.motif == motif.id,
+        Rdv.collectif.eq(True),
+        Rdv.capacite.is_not_null(),
+        Rdv.statut == StatutRdv.a_venir,
+        Rdv.debut >= debut,
+        Rdv.debut < fin,
+    )
+    if site_ids is not None:
+        query = query.where(Rdv.site.is_in(list(site_ids) or [-1]))
+    if agent_ids is not None:
+        query = query.where(Rdv.agent.is_in(list(agent_ids) or [-1]))
+    rows = await query
+    if not rows:
+        return []
+    inscrits: dict[int, int] = defaultdict(int)
+    for participant in await RdvParticipant.select(RdvParticipant.rdv).where(
+        RdvParticipant.rdv.is_in([r["id"] for r in rows]),
+        RdvParticipant.statut.is_in([str(s) for s in STATUTS_ACTIFS]),
+    ):
+        inscrits[participant["rdv"]] += 1
+    return [
+        creneaux.Session(
+            rdv_id=r["id"],
+            agent_id=r["agent"],
+            site_id=r["site"],
+            debut=r["debut"],
+            fin=r["fin"],
+            capacite=r["capacite"],
+            inscrits=inscrits[r["id"]],
+        )
+        for r in rows
+    ]
+
+
 async def charger(
     motif: MotifInfo,
     *,
@@ -185,11 +238,17 @@ async def charger(
     agent_ids: Collection[int] | None = None,
     sauf_rdv: int | None = None,
 ) -> Contexte:
-    """The plages, absences, rdvs, closures and holidays bearing on `motif` in [debut, fin)."""
+    """The plages, absences, rdvs, closures and holidays bearing on `motif` in [debut, fin);
+    for a collective motif, its sessions only: agents open them where they want."""
+    contexte = Contexte(motif=motif)
+    if motif.collectif:
+        contexte.sessions = await sessions(
+            motif, debut=debut, fin=fin, site_ids=site_ids, agent_ids=agent_ids
+        )
+        return contexte
     zone = ZoneInfo(motif.fuseau)
     premier_jour = debut.astimezone(zone).date() - timedelta(days=1)
     dernier_jour = fin.astimezone(zone).date() + timedelta(days=1)
-    contexte = Contexte(motif=motif)
 
     plage = PlageMotif.plage
     query = PlageMotif.select(

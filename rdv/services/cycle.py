@@ -16,7 +16,7 @@ from plateforme.errors import Conflict, Invalid, NotFound
 from rdv.services.chargement import MotifInfo, motif_info
 from rdv.services.contraintes import is_chevauchement, verrouiller_agent
 from rdv.services.reservation import CreneauIndisponible, agents_libres, prochains_creneaux
-from rdv.tables import Rdv, RdvHistorique, StatutRdv
+from rdv.tables import STATUTS_ACTIFS, Rdv, RdvHistorique, RdvParticipant, StatutRdv
 
 # Which status an agent may set from which: cancelled rdvs stay cancelled (a new
 # booking is the way back); seen and no-show may be corrected.
@@ -58,9 +58,10 @@ async def _rdv(rdv_id: int) -> dict[str, Any]:
     return row
 
 
-async def _journal(
+async def journal(
     rdv_id: int, evenement: str, statut: str, debut: datetime, acteur: Acteur, **details: Any
 ) -> None:
+    """Append a change to the rdv's history (inside the change's write transaction)."""
     await RdvHistorique(
         rdv=rdv_id,
         evenement=evenement,
@@ -101,8 +102,10 @@ async def changer_statut(
             values: dict[Any, Any] = {Rdv.statut: statut, Rdv.updated_at: datetime.now(UTC)}
             if statut in ANNULATIONS or courant in ANNULATIONS:
                 values[Rdv.sequence] = Rdv.sequence + 1
+                if rdv["collectif"]:
+                    await suivre_la_session(rdv_id)
             await Rdv.update(values).where(Rdv.id == rdv_id)
-            await _journal(
+            await journal(
                 rdv_id,
                 "statut",
                 statut,
@@ -173,7 +176,9 @@ async def deplacer(
                     raise Conflict(
                         "Ce rendez-vous a été annulé entre-temps.", code="transition_impossible"
                     )
-                await _journal(
+                if rdv["collectif"]:
+                    await suivre_la_session(rdv_id)
+                await journal(
                     rdv_id,
                     "deplace",
                     StatutRdv.a_venir,
@@ -188,6 +193,20 @@ async def deplacer(
             if not is_chevauchement(error):
                 raise
     raise CreneauIndisponible(await prochains_creneaux(motif, rdv["site"], debut, maintenant))
+
+
+async def suivre_la_session(rdv_id: int) -> None:
+    """The participants' calendar events follow a change of their session (moved, cancelled):
+    each seat has its own ICS SEQUENCE."""
+    await RdvParticipant.update(
+        {
+            RdvParticipant.sequence: RdvParticipant.sequence + 1,
+            RdvParticipant.updated_at: datetime.now(UTC),
+        }
+    ).where(
+        RdvParticipant.rdv == rdv_id,
+        RdvParticipant.statut.is_in([str(s) for s in STATUTS_ACTIFS]),
+    )
 
 
 def peut_encore_changer(motif: MotifInfo, debut: datetime, maintenant: datetime) -> bool:

@@ -4,127 +4,99 @@ The engine says whether the requested start is a créneau at all and which
 agents are free then; the database (exclusion constraint or triggers) decides
 between concurrent requests. Whatever the engine said, a refusal by the
 database becomes `CreneauIndisponible`, a 409 offering the next free créneaux.
+
+A collective motif is booked seat by seat (`_reservation_sessions`): agents
+open its sessions from the agenda, at any time, and the public joins one with
+a seat left. A full session is `SessionComplete`, a 409 offering the next
+sessions with seats. The public never opens a session: that keeps a group's
+size and its facilitator the service's choice, as RDV Solidarités' ateliers do.
 """
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from plateforme.db import is_unique_violation, lecture, write_transaction
-from plateforme.errors import Conflict, FieldErrors, Invalid, NotFound
-from plateforme.telephones import mobile_e164
+from plateforme.db import lecture, write_transaction
+from plateforme.errors import Invalid, NotFound
 from rdv import creneaux
+from rdv.services import _usagers
+from rdv.services._reservation_base import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    CreneauIndisponible,
+    DejaInscrit,
+    DemandeRdv,
+    RdvCree,
+    SessionComplete,
+    code_deja_tire,
+    dans_la_fenetre,
+    nouveau_code,
+    nouvelle_place,
+    par_agent,
+    pour,
+    prochains_creneaux,
+)
+from rdv.services._reservation_sessions import reserver_place, sessions_demandees, sessions_libres
+from rdv.services._usagers import Personne, Proche, valider_personne, valider_proche
 from rdv.services.chargement import MotifInfo, charger, motif_info, site_du_motif
 from rdv.services.contraintes import is_chevauchement, verrouiller_agent
-from rdv.tables import CanalCreation, Rdv, RdvHistorique, RdvParticipant, StatutRdv, Usager
-from sites.services.communes import normalise
+from rdv.tables import CanalCreation, Rdv, RdvHistorique, StatutRdv
 
-# Unambiguous when read aloud or typed at a kiosk: no 0/O, 1/I/L.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
-PROCHAINS = 3
-EMAIL_MAX = 255
-
-
-class CreneauIndisponible(Conflict):
-    code = "creneau_indisponible"
-    default_message = "Ce créneau vient d'être pris. Choisissez-en un autre."
-
-    def __init__(self, prochains: list[creneaux.Creneau]) -> None:
-        super().__init__()
-        self.prochains = prochains
-
-
-@dataclass(frozen=True)
-class Personne:
-    prenom: str
-    nom: str
-    telephone: str
-    email: str = ""
+__all__ = [
+    "CODE_ALPHABET",
+    "CODE_LENGTH",
+    "CreneauIndisponible",
+    "DejaInscrit",
+    "DemandeRdv",
+    "Personne",
+    "Proche",
+    "RdvCree",
+    "SessionComplete",
+    "agents_libres",
+    "nouveau_code",
+    "ouvrir_session",
+    "prochains_creneaux",
+    "reserver",
+    "sessions_libres",
+    "valider_demande",
+    "valider_personne",
+    "valider_proche",
+    "verifier_creneau",
+]
 
 
-@dataclass(frozen=True)
-class DemandeRdv:
-    motif_id: int
-    site_id: int
-    debut: datetime
-    personne: Personne
-    agent_id: int | None = None
-    canal: CanalCreation = CanalCreation.en_ligne
-    # Set when an agent books for someone: they may book outside the créneaux.
-    agent_createur_id: int | None = None
-
-
-@dataclass(frozen=True)
-class RdvCree:
-    id: int
-    code: str
-    debut: datetime
-    fin: datetime
-    agent_id: int
-    site_id: int
-    motif: MotifInfo
-    site: dict[str, Any]
-
-
-def nouveau_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def valider_personne(personne: Personne) -> Personne:
-    """Trimmed names, a mobile in E.164, an e-mail if given; Invalid lists every bad field."""
-    errors = FieldErrors()
-    prenom, nom = personne.prenom.strip(), personne.nom.strip()
-    if not prenom:
-        errors.add("prenom", "Le prénom est obligatoire.")
-    if not nom:
-        errors.add("nom", "Le nom est obligatoire.")
-    if len(prenom) > 100 or len(nom) > 100:
-        errors.add("nom" if len(nom) > 100 else "prenom", "100 caractères au plus.")
-    telephone = ""
-    try:
-        telephone = mobile_e164(personne.telephone)
-    except Invalid as error:
-        errors.errors.update(error.fields)
-    email = personne.email.strip().lower()
-    if email and (
-        "@" not in email or "." not in email.rsplit("@", 1)[-1] or len(email) > EMAIL_MAX
-    ):
-        errors.add("email", "Adresse e-mail invalide (exemple : prenom.nom@exemple.fr).")
-    errors.raise_if_any()
-    return Personne(prenom=prenom, nom=nom, telephone=telephone, email=email)
-
-
-async def prochains_creneaux(
-    motif: MotifInfo, site_id: int, apres: datetime, maintenant: datetime, nombre: int = PROCHAINS
-) -> list[creneaux.Creneau]:
-    fin = apres + motif.regles.delai_max + timedelta(days=1)
-    contexte = await charger(motif, debut=apres, fin=fin, site_ids=[site_id])
-    libres = contexte.libres(apres, fin, maintenant)
-    starts: list[creneaux.Creneau] = []
-    for creneau in libres:
-        if not starts or creneau.debut != starts[-1].debut:
-            starts.append(creneau)
-        if len(starts) == nombre:
-            break
-    return starts
+def valider_demande(
+    personne: Personne, proche: Proche | None, maintenant: datetime | None = None
+) -> tuple[Personne, Proche | None]:
+    """Who books and who comes, checked at once: Invalid lists every bad field."""
+    maintenant = maintenant or datetime.now(UTC)
+    # The latest date anywhere on Earth (UTC+14): a child born today in any
+    # territoire is not "born in the future".
+    return _usagers.valider(personne, proche, (maintenant + timedelta(hours=14)).date())
 
 
 async def reserver(demande: DemandeRdv, *, maintenant: datetime | None = None) -> RdvCree:
-    """Book the créneau, or raise: Invalid (422), NotFound (404), CreneauIndisponible (409)."""
+    """Book the créneau, or a seat in the collective session starting then, or raise:
+    Invalid (422), NotFound (404), CreneauIndisponible, SessionComplete or DejaInscrit (409)."""
     maintenant = maintenant or datetime.now(UTC)
-    personne = valider_personne(demande.personne)
+    personne, proche = valider_demande(demande.personne, demande.proche, maintenant)
     # Every check reads from one snapshot; the write transaction comes after it,
     # never inside (SQLite would have to upgrade a read lock).
+    seances: list[creneaux.Session] = []
+    agents: list[int] = []
     async with lecture():
-        motif, site, debut, agents = await _preparer(demande, maintenant)
+        motif, site, debut = await _preparer(demande, maintenant)
+        if motif.collectif:
+            seances = await sessions_demandees(motif, demande, debut, maintenant)
+        if not seances:
+            agents = await _agents_demandes(motif, demande, debut, maintenant)
+    if seances:
+        return await reserver_place(motif, site, demande, personne, proche, seances, maintenant)
     for agent_id in agents:
         try:
             return await _enregistrer(
-                motif, site, demande, personne, agent_id, debut, debut + motif.duree
+                motif, site, demande, agent_id, debut, personne=personne, proche=proche
             )
         except Exception as error:
             if not is_chevauchement(error):
@@ -135,10 +107,48 @@ async def reserver(demande: DemandeRdv, *, maintenant: datetime | None = None) -
     raise CreneauIndisponible(prochains)
 
 
+async def ouvrir_session(
+    motif_id: int,
+    site_id: int,
+    agent_id: int,
+    debut: datetime,
+    *,
+    agent_createur_id: int,
+) -> RdvCree:
+    """An agent opens a collective session without anyone in it yet (people join online).
+
+    Raises NotFound (motif or site), Invalid (not a collective motif) or
+    CreneauIndisponible when the agent is busy then.
+    """
+    demande = DemandeRdv(
+        motif_id,
+        site_id,
+        debut,
+        Personne("", "", ""),
+        agent_id=agent_id,
+        canal=CanalCreation.agent,
+        agent_createur_id=agent_createur_id,
+    )
+    async with lecture():
+        motif, site, debut = await _preparer(demande, datetime.now(UTC))
+    if not motif.collectif or motif.capacite is None:
+        raise Invalid(
+            "Ce motif n'est pas collectif : indiquez la personne reçue.",
+            code="motif_individuel",
+            fields={"prenom": "Le prénom est obligatoire."},
+        )
+    try:
+        return await _enregistrer(motif, site, demande, agent_id, debut, personne=None)
+    except Exception as error:
+        if is_chevauchement(error):
+            raise CreneauIndisponible([]) from None
+        raise
+
+
 async def _preparer(
     demande: DemandeRdv, maintenant: datetime
-) -> tuple[MotifInfo, dict[str, Any], datetime, list[int]]:
-    """The motif, its site, the start on the minute, and the agents free then (or raise why not)."""
+) -> tuple[MotifInfo, dict[str, Any], datetime]:
+    """The motif, its site and the start on the minute (or raise why not)."""
     motif = await motif_info(demande.motif_id)
     if demande.canal == CanalCreation.en_ligne and not motif.reservable_en_ligne:
         raise NotFound("Ce motif ne se réserve pas en ligne.", code="motif_inconnu")
@@ -150,14 +160,29 @@ async def _preparer(
             code="creneau_invalide",
             fields={"debut": "pas un créneau"},
         )
-    if demande.agent_createur_id is not None and demande.agent_id is not None:
-        # Agents may book at any time (a phone call, an emergency): only the
-        # database's refusal of an overlap applies.
-        return motif, site, debut, [demande.agent_id]
-    agents = await agents_libres(
-        motif, demande.site_id, debut, maintenant, agent_id=demande.agent_id
-    )
-    return motif, site, debut, agents
+    return motif, site, debut
+
+
+async def _agents_demandes(
+    motif: MotifInfo, demande: DemandeRdv, debut: datetime, maintenant: datetime
+) -> list[int]:
+    """The agents to try, in order (or raise why there is none)."""
+    if demande.agent_id is not None and par_agent(demande):
+        # Agents may book at any time (a phone call, an emergency), and open a
+        # collective session where they have none: only the database's refusal
+        # of an overlap applies.
+        return [demande.agent_id]
+    return await agents_libres(motif, demande.site_id, debut, maintenant)
+
+
+async def verifier_creneau(
+    motif: MotifInfo, site_id: int, debut: datetime, maintenant: datetime
+) -> None:
+    """Raise why `debut` cannot be booked now (Invalid, CreneauIndisponible, SessionComplete)."""
+    if motif.collectif:
+        await sessions_libres(motif, site_id, debut, maintenant)
+    else:
+        await agents_libres(motif, site_id, debut, maintenant)
 
 
 async def agents_libres(
@@ -170,17 +195,8 @@ async def agents_libres(
     sauf_rdv: int | None = None,
 ) -> list[int]:
     """Agents for whom `debut` is a free créneau of this motif at this site, or raise why not."""
-    if debut < maintenant:
-        raise Invalid(
-            "Ce créneau est passé.", code="creneau_passe", fields={"debut": "créneau passé"}
-        )
+    dans_la_fenetre(motif, debut, maintenant)
     regles = motif.regles
-    if debut < maintenant + regles.delai_min or debut > maintenant + regles.delai_max:
-        raise Invalid(
-            "Ce créneau est hors de la période de réservation de ce motif.",
-            code="hors_delai",
-            fields={"debut": "hors de la période de réservation"},
-        )
     fenetre_debut, fenetre_fin = (
         debut - timedelta(minutes=1),
         debut + motif.duree + timedelta(minutes=1),
@@ -220,47 +236,25 @@ async def agents_libres(
     )
 
 
-async def _usager(motif: MotifInfo, personne: Personne) -> int:
-    """The usager of this territoire with this phone and name, or a new one."""
-    same_phone = await Usager.select(Usager.id, Usager.prenom, Usager.nom, Usager.email).where(
-        Usager.territoire == motif.territoire_id, Usager.telephone == personne.telephone
-    )
-    wanted = (normalise(personne.prenom), normalise(personne.nom))
-    existing = next(
-        (u for u in same_phone if (normalise(u["prenom"]), normalise(u["nom"])) == wanted), None
-    )
-    if existing is not None:
-        # Fill a missing e-mail only: anyone knowing a person's name and phone
-        # could otherwise redirect that person's messages to themselves.
-        if personne.email and not existing["email"]:
-            await Usager.update({Usager.email: personne.email}).where(Usager.id == existing["id"])
-        return int(existing["id"])
-    usager = Usager(
-        territoire=motif.territoire_id,
-        prenom=personne.prenom,
-        nom=personne.nom,
-        telephone=personne.telephone,
-        email=personne.email,
-    )
-    await usager.save()
-    return int(usager.id)
-
-
 async def _enregistrer(
     motif: MotifInfo,
     site: dict[str, Any],
     demande: DemandeRdv,
-    personne: Personne,
     agent_id: int,
     debut: datetime,
-    fin: datetime,
+    *,
+    personne: Personne | None,
+    proche: Proche | None = None,
 ) -> RdvCree:
+    """A new rdv (a new session for a collective motif), with its participant if any: who
+    comes shares the rdv's code."""
+    fin = debut + motif.duree
     for _ in range(5):
         code = nouveau_code()
+        place: int | None = None
         try:
             async with write_transaction():
                 await verrouiller_agent(agent_id)
-                usager_id = await _usager(motif, personne)
                 rdv = Rdv(
                     motif=motif.id,
                     site=demande.site_id,
@@ -272,10 +266,12 @@ async def _enregistrer(
                     canal_creation=demande.canal,
                     cree_par_agent=demande.agent_createur_id,
                     collectif=motif.collectif,
-                    capacite=motif.capacite,
+                    capacite=motif.capacite if motif.collectif else None,
                 )
                 await rdv.save()
-                await RdvParticipant(rdv=rdv.id, usager=usager_id).save()
+                if personne is not None:
+                    usager_id = await _usagers.participant(motif.territoire_id, personne, proche)
+                    place = await nouvelle_place(rdv.id, usager_id, code)
                 await RdvHistorique(
                     rdv=rdv.id,
                     evenement="cree",
@@ -283,10 +279,10 @@ async def _enregistrer(
                     debut=debut,
                     acteur="agent" if demande.agent_createur_id else "usager",
                     agent=demande.agent_createur_id,
-                    details={"canal": str(demande.canal)},
+                    details={"canal": str(demande.canal), "participant": place},
                 ).save()
         except Exception as error:
-            if is_unique_violation(error) and "code" in str(error).lower():
+            if code_deja_tire(error):
                 continue  # another rdv drew the same code: draw again
             raise
         return RdvCree(
@@ -298,5 +294,7 @@ async def _enregistrer(
             site_id=demande.site_id,
             motif=motif,
             site=site,
+            participant_id=place,
+            pour=pour(personne, proche) if personne else "",
         )
     raise RuntimeError("could not draw a unique rdv code in 5 tries")

@@ -9,7 +9,9 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
+from rdv.services import reservation
 from rdv.tables import Rdv
+from sites.tables import Territoire
 from tests import factories
 from tests.integration.browser.conftest import assert_accessible
 
@@ -88,16 +90,31 @@ async def test_a_citizen_books_then_cancels_on_a_phone_and_every_page_is_accessi
     await expect(page.get_by_label("Téléphone portable")).to_have_attribute("aria-invalid", "true")
     await check(page)
 
+    # For a relative, without their names: said next to their fields, in French.
+    await page.get_by_role("radio", name=re.compile("^Pour un proche")).check()
+    await page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    await expect(summary).to_contain_text("Le prénom du proche est obligatoire.")
+    await expect(page.get_by_label("Nom de famille du proche")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    await expect(page.get_by_role("radio", name=re.compile("^Pour un proche"))).to_be_checked()
+    await check(page)
+
     # The keyboard alone: focus, type, Tab to the next field, Enter submits.
-    await page.get_by_label("Prénom").focus()
+    await page.get_by_role("textbox", name="Prénom (obligatoire)").focus()
     await page.keyboard.type("Camille")
     await page.keyboard.press("Tab")
     await page.keyboard.type("Martin")
     await page.keyboard.press("Tab")
     await page.keyboard.type("06 12 34 56 78")
+    await page.get_by_label("Prénom du proche").focus()
+    await page.keyboard.type("Léa")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("Martin")
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Rendez-vous confirmé")
     await expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    await expect(page.get_by_text("Léa Martin (réservé par Camille Martin)")).to_be_visible()
     await check(page)
     code = (await page.locator(".code-rdv").inner_text()).strip()
     assert await Rdv.count().where(Rdv.code == code, Rdv.motif == motif.id) == 1
@@ -145,4 +162,50 @@ async def test_a_wrong_code_on_the_retrouver_form_is_said_in_an_accessible_alert
     await page.get_by_label("Les deux premières lettres de votre nom de famille").fill("ZZ")
     await page.get_by_role("button", name="Retrouver mon rendez-vous").click()
     await expect(page.get_by_role("alert")).to_contain_text("Aucun rendez-vous ne correspond")
+    await check(page)
+
+
+async def test_a_citizen_joins_a_collective_session_and_a_full_one_says_so_accessibly(
+    page: Page,
+) -> None:
+    data = await cabinet()
+    site, service = data["site"], data["service"]
+    atelier = await factories.motif(
+        service, nom=factories.unique("Atelier massage bébé"), collectif=True, capacite=2
+    )
+    agent = await factories.agent(
+        await Territoire.objects().where(Territoire.id == site.territoire).first(), sites=[site]
+    )
+    lundi = factories.monday_at("14:00")
+    for debut in (lundi, lundi + timedelta(days=1)):
+        await reservation.ouvrir_session(
+            atelier.id, site.id, agent.id, debut, agent_createur_id=agent.id
+        )
+
+    await page.goto(f"/rendez-vous/motif/{atelier.id}/lieu/{site.id}?du={lundi.date()}")
+    session = page.get_by_role("link", name=re.compile(r"^14:00 le lundi .*, 2 places restantes$"))
+    await expect(session).to_be_visible()
+    await check(page)
+    await session.click()
+    await expect(page.get_by_text("C'est une session collective")).to_be_visible()
+    form_url = page.url
+    await page.get_by_role("textbox", name="Prénom (obligatoire)").fill("Camille")
+    await page.get_by_role("textbox", name="Nom de famille (obligatoire)").fill("Martin")
+    await page.get_by_label("Téléphone portable").fill("06 12 34 56 78")
+    await page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Rendez-vous confirmé")
+    await expect(page.get_by_role("link", name="Changer de session")).to_be_visible()
+    await check(page)
+
+    # Someone takes the last seat: the form's page now says the session is full.
+    await reservation.reserver(
+        reservation.DemandeRdv(
+            atelier.id, site.id, lundi, reservation.Personne("Sacha", "Roy", "0611223344")
+        )
+    )
+    await page.goto(form_url)
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Cette session est complète")
+    await expect(
+        page.get_by_role("link", name=re.compile(r"^Mardi .* à 14:00\s?, 2 places restantes$"))
+    ).to_be_visible()
     await check(page)

@@ -443,7 +443,11 @@ async def test_an_admin_books_in_another_agents_agenda_which_an_agent_may_not(
     )
     assert response.status_code == 303
     assert f"agent={collegue.id}" in response.headers["location"]
-    rdv = await Rdv.select().where(Rdv.agent == collegue.id, Rdv.canal_creation == "agent")
+    rdv = (
+        await Rdv.select()
+        .where(Rdv.agent == collegue.id, Rdv.canal_creation == "agent")
+        .order_by(Rdv.id)
+    )
     assert [r["cree_par_agent"] for r in rdv] == [collegue.id, equipe["admin"].id]
     agent = await signed_in(new_browser, equipe["agent"])
     refused = await agent.post_form(

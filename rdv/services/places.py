@@ -1,0 +1,142 @@
+"""A participant's seat in a collective session: leaving it, or moving to another session.
+
+Each change is one write transaction that updates the seat, bumps its ICS
+SEQUENCE and appends to the sessions' history (invariant 5). Moving goes
+through the capacity trigger like a sign-up: a full session refuses it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from plateforme.db import is_unique_violation, lecture, write_transaction
+from plateforme.errors import Conflict, Invalid, NotFound
+from rdv.services.chargement import motif_info
+from rdv.services.contraintes import is_complet
+from rdv.services.cycle import ANNULATIONS, Acteur, journal
+from rdv.services.reservation import (
+    DejaInscrit,
+    SessionComplete,
+    prochains_creneaux,
+    sessions_libres,
+)
+from rdv.tables import RdvParticipant, StatutRdv
+
+
+async def _place(participant_id: int) -> dict[str, Any]:
+    row = (
+        await RdvParticipant.select(
+            RdvParticipant.id,
+            RdvParticipant.rdv,
+            RdvParticipant.statut,
+            RdvParticipant.rdv.statut.as_alias("statut_rdv"),
+            RdvParticipant.rdv.debut.as_alias("debut"),
+            RdvParticipant.rdv.motif.as_alias("motif"),
+            RdvParticipant.rdv.site.as_alias("site"),
+        )
+        .where(RdvParticipant.id == participant_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound("Ce rendez-vous n'existe pas.", code="rdv_introuvable")
+    return row
+
+
+async def quitter(participant_id: int, statut: str, acteur: Acteur) -> None:
+    """The participant leaves the session (excusé, or annulé by the service); the seat is
+    free again for someone else."""
+    if statut not in ANNULATIONS:
+        raise Invalid(fields={"statut": "Statut inconnu."})
+    async with write_transaction():
+        place = await _place(participant_id)
+        left = await (
+            RdvParticipant.update(
+                {
+                    RdvParticipant.statut: statut,
+                    RdvParticipant.sequence: RdvParticipant.sequence + 1,
+                    RdvParticipant.updated_at: datetime.now(UTC),
+                }
+            )
+            .where(RdvParticipant.id == participant_id, RdvParticipant.statut == StatutRdv.a_venir)
+            .returning(RdvParticipant.id)
+        )
+        if not left:
+            raise Conflict("Cette inscription est déjà annulée.", code="transition_impossible")
+        await journal(
+            place["rdv"], "desinscription", statut, place["debut"], acteur, participant=place["id"]
+        )
+
+
+async def changer_de_session(
+    participant_id: int,
+    nouveau_debut: datetime,
+    acteur: Acteur,
+    *,
+    maintenant: datetime | None = None,
+) -> datetime:
+    """Move the participant to a session of the same motif and site starting at
+    `nouveau_debut` with a seat left; returns its start.
+
+    Raises Invalid (no such session, or the same time), SessionComplete (409,
+    with the next sessions with seats), DejaInscrit or Conflict.
+    """
+    maintenant = maintenant or datetime.now(UTC)
+    place = await _place(participant_id)
+    if place["statut"] != StatutRdv.a_venir or place["statut_rdv"] != StatutRdv.a_venir:
+        raise Conflict(
+            "Seul un rendez-vous à venir peut être déplacé.", code="transition_impossible"
+        )
+    debut = nouveau_debut.astimezone(UTC).replace(second=0, microsecond=0)
+    if debut == place["debut"]:
+        raise Invalid(
+            "Vous êtes déjà inscrit à la session de cette heure-là.",
+            code="meme_session",
+            fields={"debut": "votre session actuelle"},
+        )
+    motif = await motif_info(place["motif"], actifs_seulement=False)
+    async with lecture():
+        seances = await sessions_libres(motif, place["site"], debut, maintenant)
+    for seance in seances:
+        try:
+            async with write_transaction():
+                moved = await (
+                    RdvParticipant.update(
+                        {
+                            RdvParticipant.rdv: seance.rdv_id,
+                            RdvParticipant.sequence: RdvParticipant.sequence + 1,
+                            RdvParticipant.updated_at: datetime.now(UTC),
+                        }
+                    )
+                    .where(
+                        RdvParticipant.id == participant_id,
+                        RdvParticipant.rdv == place["rdv"],
+                        RdvParticipant.statut == StatutRdv.a_venir,
+                    )
+                    .returning(RdvParticipant.id)
+                )
+                if not moved:
+                    raise Conflict(
+                        "Votre inscription a changé entre-temps.", code="transition_impossible"
+                    )
+                for rdv_id, quand in ((place["rdv"], place["debut"]), (seance.rdv_id, debut)):
+                    await journal(
+                        rdv_id,
+                        "changement",
+                        StatutRdv.a_venir,
+                        quand,
+                        acteur,
+                        participant=participant_id,
+                        depuis=place["rdv"],
+                        vers=seance.rdv_id,
+                    )
+            return seance.debut
+        except Exception as error:
+            if is_complet(error):
+                continue  # filled meanwhile: the next session at that start, if any
+            if is_unique_violation(error):
+                raise DejaInscrit() from None
+            raise
+    async with lecture():
+        prochains = await prochains_creneaux(motif, place["site"], debut, maintenant)
+    raise SessionComplete(prochains)
