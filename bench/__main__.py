@@ -22,7 +22,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # Each module runs as `python -m MODULE --database-url URL --calls N --runs R --output FILE`
 # on a database of its own and has TITLE, section(results) and targets(result): see
 # bench/runner.py.
-BENCHMARKS = ("bench.nearest_sites", "bench.rdv_search", "bench.booking")
+BENCHMARKS = ("bench.nearest_sites", "bench.rdv_search", "bench.booking", "bench.file_attente")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -39,6 +39,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         choices=BENCHMARKS,
+        type=lambda name: name if name.startswith("bench.") else f"bench.{name}",
         action="append",
         help="run only this benchmark (repeatable); the report is printed, RESULTS.md is"
         " left as it is",
