@@ -3,15 +3,20 @@ domain's own transaction (see `plateforme.reactions`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from file_attente import politique
 from file_attente.tables import StatutTicket, Ticket
 from notifications import gabarits
 from notifications.services import sortie
-from notifications.tables import Canal
+from notifications.tables import Canal, RappelsMotif
 from plateforme.reactions import reaction
+from plateforme.settings import get_settings
+from rdv.services import acces_usager, calendrier
+from rdv.services.acces_usager import RdvUsager
+from rdv.tables import Rdv, RdvParticipant, StatutRdv
 
 
 @reaction("ticket.appele")
@@ -77,3 +82,223 @@ async def _tour_proche(row: dict[str, Any], p: sortie.Parametres, maintenant: da
             urgent=True,
             ticket=ticket["id"],
         )
+
+
+# --- Rendez-vous ---------------------------------------------------------------------
+# Messages go to each participant (a seat of a collective session has its own code and
+# link), at the contact they gave: a relative's (proche) go to their responsable.
+
+
+async def _places(
+    rdv_id: int, participant_id: int | None, *, actives: bool = True
+) -> list[dict[str, Any]]:
+    query = RdvParticipant.select(
+        RdvParticipant.id, RdvParticipant.code, RdvParticipant.usager
+    ).where(RdvParticipant.rdv == rdv_id, RdvParticipant.code.is_not_null())
+    if participant_id is not None:
+        query = query.where(RdvParticipant.id == participant_id)
+    elif actives:
+        query = query.where(RdvParticipant.statut == StatutRdv.a_venir)
+    return await query
+
+
+async def _territoire(rdv_id: int) -> int | None:
+    row = await Rdv.select(Rdv.site.territoire.as_alias("t")).where(Rdv.id == rdv_id).first()
+    return None if row is None else int(row["t"])
+
+
+async def _heures_rappel(motif_id: int, p: sortie.Parametres) -> tuple[int, ...]:
+    row = (
+        await RappelsMotif.select(RappelsMotif.rappels_heures)
+        .where(RappelsMotif.motif == motif_id)
+        .output(load_json=True)
+        .first()
+    )
+    if row is not None:
+        return tuple(int(h) for h in row["rappels_heures"] or ())
+    return p.rappels_heures
+
+
+def moment_rappel(debut: datetime, heures: int, p: sortie.Parametres) -> datetime:
+    """`heures` before the rdv on the local wall clock (a 09:00 rdv the Monday after the
+    spring change gets its 48-hour reminder at 09:00 on Saturday), then out of the quiet
+    hours: a reminder that would fall in the night comes the evening before."""
+    zone = ZoneInfo(p.fuseau)
+    local = debut.astimezone(zone).replace(tzinfo=None) - timedelta(hours=heures)
+    moment = local.replace(tzinfo=zone).astimezone(UTC)
+    if sortie.en_silence(moment, p):
+        moment = sortie.debut_du_silence(moment, p).astimezone(UTC)
+    return moment
+
+
+class _Envoi:
+    """The messages about one participant's rdv, keyed by rdv, usager and ICS sequence."""
+
+    def __init__(self, rdv: RdvUsager, usager: int, p: sortie.Parametres, maintenant: datetime):
+        self.rdv, self.usager, self.p, self.maintenant = rdv, usager, p, maintenant
+        self.local = rdv.debut.astimezone(ZoneInfo(p.fuseau))
+        self.service = rdv.motif.service_nom
+        self.lieu = str(rdv.site.get("nom", ""))
+
+    def cle(self, genre: str) -> str:
+        return f"rdv:{self.rdv.id}:u{self.usager}:{genre}:s{self.rdv.sequence}"
+
+    async def sms(self, genre: str, texte: str, *, urgent: bool = False) -> None:
+        if not self.rdv.telephone:
+            return
+        await sortie.ecrire(
+            self.p,
+            canal=Canal.sms,
+            genre=genre,
+            destinataire=self.rdv.telephone,
+            texte=texte,
+            cle=self.cle(genre),
+            du_at=self.maintenant,
+            expire_at=self.rdv.debut,
+            urgent=urgent,
+            rdv=self.rdv.id,
+            usager=self.usager,
+        )
+
+    async def email(self, genre: str, titre: str) -> None:
+        if not self.rdv.email:
+            return
+        contenu, _nom = calendrier.fichier_ics(self.rdv)
+        await sortie.ecrire(
+            self.p,
+            canal=Canal.email,
+            genre=genre,
+            destinataire=self.rdv.email,
+            sujet=f"{titre} : {self.service}, {gabarits.quand(self.local)}",
+            texte=gabarits.email_rdv(
+                titre=titre,
+                service=self.service,
+                lieu=self.lieu,
+                adresse=str(self.rdv.site.get("adresse", "")),
+                debut_local=self.local,
+                code=self.rdv.code,
+                lien=calendrier.lien_court(self.rdv.code),
+            ),
+            ics=contenu.decode(),
+            cle=self.cle(f"email:{genre}"),
+            du_at=self.maintenant,
+            expire_at=self.rdv.debut,
+            urgent=True,
+            rdv=self.rdv.id,
+            usager=self.usager,
+        )
+
+    async def rappels(self) -> None:
+        if not self.rdv.telephone:
+            return
+        for heures in await _heures_rappel(self.rdv.motif.id, self.p):
+            moment = moment_rappel(self.rdv.debut, heures, self.p)
+            # Too late to be a reminder (booked the same morning): the confirmation does it.
+            if moment <= self.maintenant + timedelta(minutes=10) or moment >= self.rdv.debut:
+                continue
+            await sortie.ecrire(
+                self.p,
+                canal=Canal.sms,
+                genre="rappel",
+                destinataire=self.rdv.telephone,
+                texte=gabarits.rappel(
+                    service=self.service,
+                    lieu=self.lieu,
+                    debut_local=self.local,
+                    lien=calendrier.lien_court(self.rdv.code),
+                ),
+                cle=self.cle(f"rappel:{heures}"),
+                du_at=moment,
+                expire_at=self.rdv.debut,
+                rdv=self.rdv.id,
+                usager=self.usager,
+            )
+
+    @property
+    def proche(self) -> bool:
+        """Today or tomorrow: a change cannot wait for the morning."""
+        return self.rdv.debut - self.maintenant < timedelta(hours=36)
+
+
+async def _envois(
+    rdv_id: int, participant_id: int | None, maintenant: datetime, *, actives: bool = True
+) -> list[_Envoi]:
+    territoire = await _territoire(rdv_id)
+    if territoire is None:
+        return []
+    p = await sortie.parametres(territoire)
+    result = []
+    for place in await _places(rdv_id, participant_id, actives=actives):
+        rdv = await acces_usager.par_code(place["code"])
+        if rdv is not None:
+            result.append(_Envoi(rdv, place["usager"], p, maintenant))
+    return result
+
+
+@reaction("rdv.cree")
+async def rdv_cree(
+    *, rdv_id: int, maintenant: datetime, participant_id: int | None = None, **_: Any
+) -> None:
+    """Confirmation (SMS, and e-mail with the invitation) and the reminders."""
+    for envoi in await _envois(rdv_id, participant_id, maintenant):
+        texte = gabarits.confirmation(
+            service=envoi.service,
+            lieu=envoi.lieu,
+            debut_local=envoi.local,
+            code=envoi.rdv.code,
+            lien=calendrier.lien_court(envoi.rdv.code),
+        )
+        await envoi.sms("confirmation", texte)
+        await envoi.email("confirmation", "Rendez-vous confirmé")
+        await envoi.rappels()
+
+
+@reaction("rdv.deplace")
+async def rdv_deplace(
+    *,
+    rdv_id: int,
+    par: str,
+    maintenant: datetime,
+    participant_id: int | None = None,
+    ancien_rdv: int | None = None,
+    **_: Any,
+) -> None:
+    """The old reminders go, new ones come; an SMS when the service moved it."""
+    for envoi in await _envois(rdv_id, participant_id, maintenant):
+        await sortie.annuler_en_attente(rdv=ancien_rdv or rdv_id, usager=envoi.usager)
+        if par == "agent":
+            texte = gabarits.deplacement(
+                service=envoi.service,
+                lieu=envoi.lieu,
+                debut_local=envoi.local,
+                lien=calendrier.lien_court(envoi.rdv.code),
+            )
+            await envoi.sms("deplacement", texte, urgent=envoi.proche)
+        await envoi.email("deplacement", "Rendez-vous déplacé")
+        await envoi.rappels()
+
+
+@reaction("rdv.annule")
+async def rdv_annule(
+    *, rdv_id: int, par: str, maintenant: datetime, participant_id: int | None = None, **_: Any
+) -> None:
+    """Nothing more about it; an SMS when the service cancelled it."""
+    for envoi in await _envois(rdv_id, participant_id, maintenant, actives=False):
+        await sortie.annuler_en_attente(rdv=rdv_id, usager=envoi.usager)
+        if envoi.rdv.debut <= maintenant:
+            continue
+        if par == "agent":
+            texte = gabarits.annulation(
+                service=envoi.service,
+                lieu=envoi.lieu,
+                debut_local=envoi.local,
+                lien=get_settings().public_url + "/rendez-vous",
+            )
+            await envoi.sms("annulation", texte, urgent=envoi.proche)
+        await envoi.email("annulation", "Rendez-vous annulé")
+
+
+@reaction("rdv.statut")
+async def rdv_statut(*, rdv_id: int, **_: Any) -> None:
+    """Seen or no-show: the reminders still queued are of no use."""
+    await sortie.annuler_en_attente(rdv=rdv_id, genres=("rappel",))

@@ -50,6 +50,7 @@ def bail() -> timedelta:
     (OUTBOX_BAIL_SECONDES, two minutes by default: longer than any send's timeouts)."""
     return timedelta(seconds=get_settings().outbox_bail_secondes)
 
+
 TENTATIVES_MAX = 20
 BACKOFF_BASE = 30.0
 BACKOFF_MAX = 3600.0

@@ -181,7 +181,11 @@ async def ecrire(
 
 
 async def annuler_en_attente(
-    *, rdv: int | None = None, ticket: int | None = None, genres: tuple[str, ...] = ()
+    *,
+    rdv: int | None = None,
+    ticket: int | None = None,
+    usager: int | None = None,
+    genres: tuple[str, ...] = (),
 ) -> int:
     """Cancel what was still to be sent about an rdv or a ticket (in the caller's transaction)."""
     query = Message.update({Message.statut: StatutMessage.annule}).where(
@@ -191,6 +195,8 @@ async def annuler_en_attente(
         query = query.where(Message.rdv == rdv)
     if ticket is not None:
         query = query.where(Message.ticket == ticket)
+    if usager is not None:
+        query = query.where(Message.usager == usager)
     if genres:
         query = query.where(Message.genre.is_in(list(genres)))
     rows = await query.returning(Message.id)

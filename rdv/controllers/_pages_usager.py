@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import segno
@@ -15,9 +15,9 @@ from litestar.response import Template
 
 from plateforme.db import lecture
 from plateforme.errors import Invalid, NotFound
-from plateforme.settings import get_settings
-from rdv import formats, ics
+from rdv import formats
 from rdv.services import acces_usager, recherche, reservation
+from rdv.services.calendrier import lien_rdv
 from rdv.services.chargement import MotifInfo
 from rdv.tables import StatutRdv
 from sites.tables import Site
@@ -71,10 +71,6 @@ def minutes(motif: MotifInfo) -> int:
 
 def ip(request: RequestT) -> str:
     return request.client.host if request.client else "inconnue"
-
-
-def lien_rdv(code: str, **extra: str) -> str:
-    return f"/rendez-vous/{code}?" + urlencode({"cle": acces_usager.cle(code), **extra})
 
 
 def lire_debut(texte: str, fuseau: str) -> datetime:
@@ -225,36 +221,6 @@ def empechement(rdv: acces_usager.RdvUsager, permis: bool, verbe: str) -> str | 
     return rdv.modifiable(datetime.now(UTC))
 
 
-def rdv_ics(rdv: acces_usager.RdvUsager, cree_le: datetime, modifie_le: datetime) -> ics.RdvIcs:
-    settings = get_settings()
-    hote = urlsplit(settings.public_url).hostname or "localhost"
-    lignes = [
-        rdv.motif.instructions,
-        f"Code du rendez-vous : {rdv.code}",
-        f"Pour l'annuler ou le déplacer : {settings.public_url}{lien_rdv(rdv.code)}",
-    ]
-    if rdv.site.get("telephone"):
-        lignes.append(f"Téléphone du lieu : {rdv.site['telephone']}")
-    nom_site = rdv.site.get("nom", "")
-    return ics.RdvIcs(
-        uid=f"{rdv.uid_ics}@{hote}",
-        sequence=rdv.sequence,
-        debut=rdv.debut,
-        fin=rdv.fin,
-        fuseau=rdv.motif.fuseau,
-        titre=f"{rdv.motif.nom} – {nom_site}" if nom_site else rdv.motif.nom,
-        lieu=", ".join(p for p in (nom_site, rdv.site.get("adresse", "")) if p),
-        description="\n".join(ligne for ligne in lignes if ligne),
-        organisateur_nom=nom_site,
-        organisateur_email=None,
-        participant_nom=f"{rdv.prenom} {rdv.nom}".strip() or None,
-        participant_email=rdv.email or None,
-        statut=rdv.statut,
-        cree_le=cree_le,
-        modifie_le=modifie_le,
-    )
-
-
 def qr_svg(code: str) -> str:
     """The code as an inline SVG QR code, with its text alternative."""
     # Never a Micro QR (what segno picks for 8 characters): phones and kiosks miss them.
@@ -262,11 +228,3 @@ def qr_svg(code: str) -> str:
     svg = qr.svg_inline(dark="#000", light="#fff", svgclass="qr", omitsize=True)
     libelle = f"QR code de votre rendez-vous, qui contient le code {code}"
     return svg.replace("<svg ", f'<svg role="img" aria-label="{libelle}" ', 1)
-
-
-def fichier_ics(rdv: acces_usager.RdvUsager) -> tuple[bytes, str]:
-    """The invitation, or its cancellation once the rdv is cancelled, and a file name."""
-    evenement = rdv_ics(rdv, rdv.cree_le, rdv.modifie_le)
-    if rdv.statut in ics.STATUTS_ANNULES:
-        return ics.annulation(evenement), f"annulation-{rdv.code}.ics"
-    return ics.invitation(evenement), f"rendez-vous-{rdv.code}.ics"

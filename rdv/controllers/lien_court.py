@@ -8,11 +8,6 @@ from litestar import get
 from litestar.response import Redirect
 
 from plateforme.errors import NotFound
-from rdv.services import acces_usager
-
-
-def chemin_court(code: str) -> str:
-    return f"/r/{code}/{acces_usager.cle(code)}"
 
 
 @get("/r/{code:str}/{cle:str}", include_in_schema=False, sync_to_thread=False)

@@ -16,7 +16,7 @@ from plateforme.db import lecture
 from plateforme.errors import Invalid, NotFound, TooManyRequests
 from rdv import ics
 from rdv.controllers import _pages_usager as page
-from rdv.services import acces_usager, recherche, reservation
+from rdv.services import acces_usager, calendrier, recherche, reservation
 from sites.services import annuaire, proximite
 
 __all__ = ["PagesUsagerController"]
@@ -204,7 +204,7 @@ class PagesUsagerController(Controller):
     async def calendrier(self, request: page.RequestT, code: str, cle: page.Cle) -> Response[bytes]:
         """The invitation for a calendar, or its cancellation once the rdv is cancelled."""
         rdv = await acces_usager.trouver(code, ip=page.ip(request), cle_lien=cle)
-        contenu, nom = page.fichier_ics(rdv)
+        contenu, nom = calendrier.fichier_ics(rdv)
         return Response(
             contenu,
             media_type="text/calendar; charset=utf-8",

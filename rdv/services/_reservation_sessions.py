@@ -3,11 +3,12 @@ with a seat left, and the capacity trigger decides between concurrent sign-ups."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from plateforme.db import is_unique_violation, lecture, write_transaction
 from plateforme.errors import Invalid
+from plateforme.reactions import reagir
 from rdv import creneaux
 from rdv.services import _usagers
 from rdv.services._reservation_base import (
@@ -118,6 +119,12 @@ async def _inscrire(
                     agent=demande.agent_createur_id,
                     details={"canal": str(demande.canal), "participant": place},
                 ).save()
+                await reagir(
+                    "rdv.cree",
+                    rdv_id=seance.rdv_id,
+                    participant_id=place,
+                    maintenant=datetime.now(UTC),
+                )
         except Exception as error:
             if code_deja_tire(error):
                 continue

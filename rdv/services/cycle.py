@@ -13,6 +13,7 @@ from typing import Any
 
 from plateforme.db import write_transaction
 from plateforme.errors import Conflict, Invalid, NotFound
+from plateforme.reactions import reagir
 from rdv.services.chargement import MotifInfo, motif_info
 from rdv.services.contraintes import is_chevauchement, verrouiller_agent
 from rdv.services.reservation import CreneauIndisponible, agents_libres, prochains_creneaux
@@ -114,6 +115,12 @@ async def changer_statut(
                 avant=courant,
                 motif=motif_annulation,
             )
+            if statut in ANNULATIONS:
+                await reagir(
+                    "rdv.annule", rdv_id=rdv_id, par=acteur.kind, maintenant=datetime.now(UTC)
+                )
+            elif statut in APRES_LE_DEBUT:
+                await reagir("rdv.statut", rdv_id=rdv_id, statut=statut)
     except Exception as error:
         if is_chevauchement(error):
             # Back to "à venir" where another rdv now sits.
@@ -187,6 +194,9 @@ async def deplacer(
                     avant=rdv["debut"].isoformat(),
                     agent_avant=rdv["agent"],
                     agent_apres=agent_id,
+                )
+                await reagir(
+                    "rdv.deplace", rdv_id=rdv_id, par=acteur.kind, maintenant=datetime.now(UTC)
                 )
             return debut
         except Exception as error:

@@ -12,6 +12,7 @@ from typing import Any
 
 from plateforme.db import is_unique_violation, lecture, write_transaction
 from plateforme.errors import Conflict, Invalid, NotFound
+from plateforme.reactions import reagir
 from rdv.services.chargement import motif_info
 from rdv.services.contraintes import is_complet
 from rdv.services.cycle import ANNULATIONS, Acteur, journal
@@ -65,6 +66,13 @@ async def quitter(participant_id: int, statut: str, acteur: Acteur) -> None:
             raise Conflict("Cette inscription est déjà annulée.", code="transition_impossible")
         await journal(
             place["rdv"], "desinscription", statut, place["debut"], acteur, participant=place["id"]
+        )
+        await reagir(
+            "rdv.annule",
+            rdv_id=place["rdv"],
+            participant_id=participant_id,
+            par=acteur.kind,
+            maintenant=datetime.now(UTC),
         )
 
 
@@ -130,6 +138,14 @@ async def changer_de_session(
                         depuis=place["rdv"],
                         vers=seance.rdv_id,
                     )
+                await reagir(
+                    "rdv.deplace",
+                    rdv_id=seance.rdv_id,
+                    participant_id=participant_id,
+                    ancien_rdv=place["rdv"],
+                    par=acteur.kind,
+                    maintenant=datetime.now(UTC),
+                )
             return seance.debut
         except Exception as error:
             if is_complet(error):

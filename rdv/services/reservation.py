@@ -19,6 +19,7 @@ from typing import Any
 
 from plateforme.db import lecture, write_transaction
 from plateforme.errors import Invalid, NotFound
+from plateforme.reactions import reagir
 from rdv import creneaux
 from rdv.services import _usagers
 from rdv.services._reservation_base import (
@@ -281,6 +282,13 @@ async def _enregistrer(
                     agent=demande.agent_createur_id,
                     details={"canal": str(demande.canal), "participant": place},
                 ).save()
+                if place is not None:
+                    await reagir(
+                        "rdv.cree",
+                        rdv_id=rdv.id,
+                        participant_id=place,
+                        maintenant=datetime.now(UTC),
+                    )
         except Exception as error:
             if code_deja_tire(error):
                 continue  # another rdv drew the same code: draw again
