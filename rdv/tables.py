@@ -89,6 +89,8 @@ class Usager(Table, tablename="usager"):
     date_naissance = Date(null=True, default=None)
     # A relative (proche) booked by a responsible usager.
     responsable: ForeignKey[Usager] = ForeignKey(references="self", null=True, default=None)
+    # Set when this number replied STOP to the territoire's SMS (by the notifications).
+    sms_refuse_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

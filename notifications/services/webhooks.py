@@ -18,6 +18,7 @@ from notifications.services.envoi import masquer
 from notifications.tables import Canal, Message, OppositionSms, StatutMessage
 from plateforme.db import is_unique_violation, write_transaction
 from plateforme.errors import NotAuthenticated, NotFound
+from rdv.tables import Usager
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +141,12 @@ async def opposer(territoire_id: int, telephone: str, at: datetime | None = None
             except Exception as error:
                 if not is_unique_violation(error):
                     raise
+        # The agents see it next to the number in their agenda.
+        await Usager.update({Usager.sms_refuse_at: at or datetime.now(UTC)}).where(
+            Usager.territoire == territoire_id,
+            Usager.telephone == telephone,
+            Usager.sms_refuse_at.is_null(),
+        )
         await Message.update(
             {Message.statut: StatutMessage.annule, Message.derniere_erreur: "STOP"}
         ).where(

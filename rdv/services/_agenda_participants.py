@@ -19,20 +19,25 @@ class UsagerAgenda:
     telephone_e164: str
     # False once they left a collective session (their seat is free again).
     inscrit: bool = True
+    # The number replied STOP: no SMS reaches them (reminders neither).
+    sms_refuses: bool = False
 
 
 def usager_agenda(p: dict[str, Any]) -> UsagerAgenda:
     """A participant row with its usager and, for a relative, their responsable."""
     nom = f"{p['prenom']} {p['nom']}"
     telephone = p["telephone"]
+    refus = p["sms_refuse_at"]
     if p["responsable_nom"] is not None:
         nom += f" (proche de {p['responsable_prenom']} {p['responsable_nom']})"
         telephone = p["responsable_telephone"]
+        refus = p["responsable_sms_refuse_at"]
     return UsagerAgenda(
         nom=nom,
         telephone=affichage(telephone) if telephone else "",
         telephone_e164=telephone,
         inscrit=p["statut"] in STATUTS_ACTIFS,
+        sms_refuses=refus is not None,
     )
 
 
@@ -46,9 +51,11 @@ def participants_query(rdv_ids: list[int]) -> Any:
             usager.prenom.as_alias("prenom"),
             usager.nom.as_alias("nom"),
             usager.telephone.as_alias("telephone"),
+            usager.sms_refuse_at.as_alias("sms_refuse_at"),
             responsable.prenom.as_alias("responsable_prenom"),
             responsable.nom.as_alias("responsable_nom"),
             responsable.telephone.as_alias("responsable_telephone"),
+            responsable.sms_refuse_at.as_alias("responsable_sms_refuse_at"),
         )
         .where(RdvParticipant.rdv.is_in(rdv_ids))
         .order_by(RdvParticipant.id)

@@ -205,3 +205,23 @@ async def test_no_sms_to_a_number_that_said_stop(
     await opposer(c["territoire"].id, "+33612345678")
     await reserver(client, c, factories.monday_at("11:00", weeks=2))
     assert [m for m in await messages(c) if m["canal"] == "sms"] == []
+
+
+async def test_the_agent_sees_that_the_usager_said_stop(
+    server: str,
+    client: httpx.AsyncClient,
+    new_browser: Any,
+    faux_fournisseur_sms: FauxFournisseurSms,
+) -> None:
+    c = await cabinet(faux_fournisseur_sms)
+    debut = factories.monday_at("10:30", weeks=2)
+    await reserver(client, c, debut)
+    await envoi.vider(hors_silence())
+    url = f"{server}/webhooks/sms/smsfactor/{c['territoire'].id}/entrants"
+    assert await faux_fournisseur_sms.aenvoyer_entrant(url, "+33612345678", "STOP") == 200
+    agent = new_browser()
+    await agent.sign_in(c["agent"].email)
+    page = await agent.http.get("/agenda", params={"jour": debut.date().isoformat()})
+    assert "Élodie Le Goff" in page.text and "ne reçoit pas de SMS (STOP)" in page.text
+    rappels = [m["statut"] for m in await messages(c) if m["genre"] == "rappel"]
+    assert rappels and set(rappels) == {"annule"}
