@@ -125,8 +125,9 @@ after the calls, the screens still connected (each ticket event also goes to two
 screens): **alone**, one client at a time sends {alone} requests of each operation one
 after the other (the time of one request when nothing waits); **paced**, the {clients}
 clients for {paced_seconds} s, each waiting a think time drawn from an exponential
-distribution of mean {think:g} s after each answer (about {offered:.0f} requests a second
-offered: a busy hour of a whole département and more); **closed**, the {clients} clients
+distribution of mean {think:g} s after each answer, the first within one think time
+(about {offered:.0f} requests a second offered once steady, more at first: a busy hour of a
+whole département and more); **closed**, the {clients} clients
 at once with no think time for {closed_seconds} s, as "{clients} concurrent users" are
 usually understood (the latency is then about the number of requests in flight over the
 throughput; the first requests of the 200 leave together). In both, every request started
@@ -139,6 +140,73 @@ For context: {the_q} (their set-up, think times and machine are not known here).
 HTTP warm-up ({agents} sign-ins, counters opened, each operation a few times), with every
 screen connected, after the last run, and once the screens have left; VmHWM is its
 peak. Note that a sign-in hashes with argon2id (64 MiB per hash), up to 4 at once here."""
+
+
+FINDINGS = """\
+### What dominates, and what could be done
+
+Measured once by hand on 2026-11-23 on the same machine (not re-measured by `make bench`):
+SQL queries per operation counted in-process by wrapping Piccolo's engine, the server
+profiled with cProfile under the 200 clients (py-spy is not installed), and the memory of
+1,150 screens connected with and without permessage-deflate. The times are of the service
+functions in-process, one call after the other, on that machine's load then.
+
+| Operation, over HTTP | Queries | New SQLite connections | SQLite | PostgreSQL |
+|---|--:|--:|--:|--:|
+| call next (3 to reload the signed-in agent + the call) | 3 + 15 | 3 + 4 | 14 ms | 6 ms |
+| end (the same 3 + the transition) | 3 + 8 | 3 + 4 | 11 ms | 4 ms |
+| ticket issue (1 to find the kiosk + the ticket) | 1 + 14 | 1 + 5 | 18 ms | 7 ms |
+| site state | 8 | 1 | 6.5 ms | 4.9 ms |
+| ticket state (waiting) | 5 | 1 | 5.6 ms | 3.3 ms |
+| a screen connecting (device, heartbeat, state) | 10 | 3 | 9 ms | 3.7 ms |
+
+- **Call to screen**: the fan-out is not what the screens wait for (the reading lines
+  above); the call's request is, about 18 queries. On a quiet moment of the machine, a
+  trial run (one run of 20 calls) gave 15 ms in the median and 21 ms at most on SQLite; in
+  the runs above the machine was 80 to 100% busy with other work and the same request
+  took 20 to 60 ms. The target is within reach of one worker on a machine of its own, not
+  on this shared one.
+- **SQLite**: outside a transaction, Piccolo's engine opens a new aiosqlite connection,
+  with a new thread, for every query, and `Thread.start()` holds the event loop until the
+  thread runs: under the 200 clients the profile counted 8,173 thread starts holding the
+  loop 7.9 s in all (about 1 ms each, on the loop every request shares). Writes are
+  IMMEDIATE transactions that keep the database lock across their awaits on that crowded
+  loop, while the other writers wait in SQLite's busy handler, which sleeps up to 100 ms
+  between tries: in the runs of 2026-11-23, with 200 clients at once a ticket or a call
+  waited about 5 s, a read about 3 s. (An end looks fast there only because each counter
+  sends it after its call, once the burst has drained: at this throughput the writers send
+  one request each in the closed phase, which is mostly the queue formed by the 200 first
+  requests.)
+- **PostgreSQL**: no thread per query and no file lock, so about half the time per
+  request alone and a shorter queue, but one worker's event loop (and a starved CPU in the
+  runs of 2026-11-23: the server process got 35 to 50% of a core while the machine was 97
+  to 100% busy) served about 110 requests a second of this mix: 200 requests in flight
+  are then about 2 s of queue, whatever each costs.
+- **Memory**: about 100 KiB per screen on SQLite and 75 on PostgreSQL, half of it
+  permessage-deflate (1,150 screens took 104 KiB each with it, 54 without, SQLite). RSS
+  also grows during the runs on SQLite (each query's thread may grow glibc's malloc
+  arenas), and each sign-in's argon2id takes 64 MiB for a moment (VmHWM ~370 MB with 4 at
+  once, before the screens connected).
+
+Suggestions (the application code is not this benchmark's to change):
+1. Serve the load with several uvicorn workers on PostgreSQL, as DESIGN.md plans for
+   production (LISTEN/NOTIFY already carries the events to every worker's screens); one
+   worker cannot meet median < 20 ms with 200 requests in flight at ~110 a second.
+2. SQLite: run each request's reads on one connection (`lecture()` around them, or a
+   small pool of persistent aiosqlite connections in the engine), and queue the app's
+   writes on an `asyncio.Lock` taken before `BEGIN IMMEDIATE` (first come, first served,
+   no busy-handler sleeps, the lock held only while the transaction runs).
+3. Fewer queries per request: cache the signed-in agent's Principal per session for a few
+   seconds (3 queries on every agent request; the session epoch already signs out);
+   count the waiting tickets for the event inside the call's transaction instead of
+   re-reading the site and counting after commit; read the recent service durations of
+   all of a site's queues in one query in `etat_public`.
+4. Turn permessage-deflate off for the devices' socket (`uvicorn
+   --ws-per-message-deflate false`, or per route if it is wanted elsewhere): the events
+   are a few hundred bytes, and it is half of each screen's memory (about 60 MB of 1,200
+   screens).
+5. Bound the concurrent argon2id verifications (a semaphore around `verify_password`):
+   each takes 64 MiB, and a burst of sign-ins after a restart is what sets the peak."""
 
 
 # --- the data ------------------------------------------------------------------------------
@@ -1215,6 +1283,8 @@ def section(results: list[dict[str, Any]]) -> Iterator[str]:
             logged = ", ".join(f"{n} × `{name}`" for name, n in result["server_errors"].items())
             yield ""
             yield f"Errors in the server's log: {logged}."
+    yield ""
+    yield FINDINGS
 
 
 def _calls_section(result: dict[str, Any]) -> Iterator[str]:
@@ -1249,6 +1319,17 @@ def _calls_section(result: dict[str, Any]) -> Iterator[str]:
             f"| {row['figures']['name']} | {p['n']} | {_ms(p['median'])} | {_ms(p['p95'])}"
             f" | {_ms(p['p99'])} | {_ms(p['max'])} |"
         )
+    pooled = {row["figures"]["name"]: row["pooled"] for row in calls["results"]}
+    both = pooled["call to both screens"]["median"]
+    answer = pooled["HTTP answer to appeler-suivant"]["median"]
+    floor = pooled["floor: bare websockets, to both screens"]["median"]
+    path = "PostgreSQL NOTIFY, then" if "Postgre" in result["engine"] else "in memory, then"
+    yield ""
+    yield (
+        f"Reading: both screens have the event {both - answer:.1f} ms after the HTTP answer in"
+        f" the median (the events leave before the answer: {path} one task per socket), and"
+        f" the bare fan-out takes {floor:.1f} ms: the screens wait for the call's own request."
+    )
     screens = result["screens"]
     wrong = screens["wrong_site"]
     app_types = ", ".join(f"{n:,} `{t}`" for t, n in screens["types"].get("app", {}).items())
@@ -1326,7 +1407,7 @@ def _memory_section(result: dict[str, Any]) -> Iterator[str]:
     yield (
         f"**Memory** of the server process (VmRSS, MB of 10^6 bytes): {cells}; peak (VmHWM)"
         f" {_mb(m['left']['VmHWM']):.0f} MB. About {per_screen:.0f} KiB per connected screen."
-        f" Target < {MEMORY_TARGET_MB:g} MB with the screens connected ({peak:.0f} MB at"
+        f" Target < {MEMORY_TARGET_MB:g} MB with the screens connected ({peak:.1f} MB at"
         f" most): {_met(peak < MEMORY_TARGET_MB)}."
     )
 
@@ -1385,7 +1466,7 @@ def targets(result: dict[str, Any]) -> Iterator[dict[str, Any]]:
         "benchmark": f"server RSS, {result['connect']['app']:,} screens connected",
         "engine": engine,
         "target": f"< {MEMORY_TARGET_MB:g} MB",
-        "measured": f"{peak:.0f} MB",
+        "measured": f"{peak:.1f} MB",
         "met": peak < MEMORY_TARGET_MB,
     }
 
