@@ -35,6 +35,8 @@ def running(log: Path | None = None) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "plateforme.asgi:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", "1", "--log-level", "warning"]
+    # As `python -m plateforme serve` runs it in production.
+    command += ["--ws-per-message-deflate", "false"]
     with contextlib.ExitStack() as stack:
         stderr = stack.enter_context(log.open("w")) if log is not None else None
         process = subprocess.Popen(

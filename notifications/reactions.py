@@ -38,6 +38,9 @@ async def ticket_appele(*, ticket_id: int, guichet: str, maintenant: datetime) -
     )
     if row is None:
         return
+    proches = await _proches_avec_telephone(row)
+    if not row["telephone"] and not proches:
+        return  # nobody to tell: no settings to read
     p = await sortie.parametres(row["territoire"])
     if row["telephone"]:
         await sortie.ecrire(
@@ -51,26 +54,7 @@ async def ticket_appele(*, ticket_id: int, guichet: str, maintenant: datetime) -
             urgent=True,
             ticket=ticket_id,
         )
-    await _tour_proche(row, p, maintenant)
-
-
-async def _tour_proche(row: dict[str, Any], p: sortie.Parametres, maintenant: datetime) -> None:
-    if row["alerte_avant"] <= 0:
-        return
-    attente = await Ticket.select(
-        Ticket.id, Ticket.code, Ticket.priorite, Ticket.rang_at, Ticket.telephone
-    ).where(
-        Ticket.file_actuelle == row["file"],
-        Ticket.jour == row["jour"],
-        Ticket.statut == StatutTicket.en_attente,
-    )
-    candidats = [politique.Candidat(t["id"], t["priorite"], t["rang_at"]) for t in attente]
-    for ticket, candidat in zip(attente, candidats, strict=True):
-        if not ticket["telephone"]:
-            continue
-        devant = politique.rang(candidats, candidat)
-        if devant > row["alerte_avant"]:
-            continue
+    for ticket, devant in proches:
         await sortie.ecrire(
             p,
             canal=Canal.sms,
@@ -82,6 +66,28 @@ async def _tour_proche(row: dict[str, Any], p: sortie.Parametres, maintenant: da
             urgent=True,
             ticket=ticket["id"],
         )
+
+
+async def _proches_avec_telephone(row: dict[str, Any]) -> list[tuple[dict[str, Any], int]]:
+    """Waiting tickets with a phone that now have `alerte_avant` people or fewer before them."""
+    if row["alerte_avant"] <= 0:
+        return []
+    attente = await Ticket.select(
+        Ticket.id, Ticket.code, Ticket.priorite, Ticket.rang_at, Ticket.telephone
+    ).where(
+        Ticket.file_actuelle == row["file"],
+        Ticket.jour == row["jour"],
+        Ticket.statut == StatutTicket.en_attente,
+    )
+    if not any(t["telephone"] for t in attente):
+        return []
+    candidats = [politique.Candidat(t["id"], t["priorite"], t["rang_at"]) for t in attente]
+    result = []
+    for ticket, candidat in zip(attente, candidats, strict=True):
+        devant = politique.rang(candidats, candidat)
+        if ticket["telephone"] and devant <= row["alerte_avant"]:
+            result.append((ticket, devant))
+    return result
 
 
 # --- Rendez-vous ---------------------------------------------------------------------

@@ -116,6 +116,9 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # Screens receive a few short events an hour: compressing them costs ~50 KiB of
+        # memory per socket for nothing (bench/RESULTS.md).
+        ws_per_message_deflate=False,
     )
 
 

@@ -26,7 +26,7 @@ from file_attente.tables import (
     TicketHistorique,
 )
 from plateforme.auth import Principal
-from plateforme.db import write_transaction
+from plateforme.db import lecture, write_transaction
 from plateforme.errors import Conflict, Forbidden, Invalid, NotFound
 from plateforme.reactions import reagir
 
@@ -76,8 +76,9 @@ async def _guichet(guichet_id: int) -> dict[str, Any]:
 async def _mon_guichet(
     principal: Principal, guichet_id: int
 ) -> tuple[dict[str, Any], lieux.SiteInfo]:
-    guichet = await _guichet(guichet_id)
-    site = await lieux.site_info(guichet["site"])
+    async with lecture():
+        guichet = await _guichet(guichet_id)
+        site = await lieux.site_info(guichet["site"])
     verifier_site(principal, site)
     if guichet["agent"] != principal.agent_id:
         raise Conflict("Ouvrez ce guichet à votre nom avant d'appeler.", code="guichet_non_ouvert")

@@ -277,8 +277,9 @@ async def en_attente_par_file(site_id: int, jour: date) -> dict[int, int]:
 
 async def publier(site_id: int, evenement: dict[str, Any], maintenant: datetime) -> None:
     """Publish one ticket event with the site's fresh waiting counts."""
-    site = await lieux.site_info(site_id)
-    compte = await en_attente_par_file(site_id, site.jour(maintenant))
+    async with lecture():
+        site = await lieux.site_info(site_id)
+        compte = await en_attente_par_file(site_id, site.jour(maintenant))
     evenement = {
         **evenement,
         "site": site_id,
