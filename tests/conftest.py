@@ -26,9 +26,11 @@ os.environ.setdefault("SCHEDULER_ENABLED", "0")
 # server of its own (test_refus.py).
 os.environ.setdefault("TICKETS_DISTANCE_PAR_HEURE", "1000")
 # Keys of the fake SMS providers (tests/fakes), read by name like real ones.
-os.environ.setdefault("RDV_TEST_SMSFACTOR_CLE", "jeton-smsfactor-de-test")
-os.environ.setdefault("RDV_TEST_BREVO_CLE", "xkeysib-cle-brevo-de-test")
-os.environ.setdefault("RDV_TEST_WEBHOOK_SECRET", "secret-webhook-de-test")
+os.environ.setdefault("RDV_SMS_TEST_SMSFACTOR_CLE", "jeton-smsfactor-de-test")
+os.environ.setdefault("RDV_SMS_TEST_BREVO_CLE", "xkeysib-cle-brevo-de-test")
+os.environ.setdefault("RDV_SMS_TEST_WEBHOOK_SECRET", "secret-webhook-de-test")
+# The fake providers listen on 127.0.0.1: the operator allows that address.
+os.environ.setdefault("SMS_URLS_AUTORISEES", "http://127.0.0.1:")
 
 import pytest  # noqa: E402
 

@@ -99,9 +99,31 @@ def client_http() -> httpx.AsyncClient:
     return _client
 
 
+# A territoire's admin names the variables holding its keys, but only among those the
+# operator made for that purpose: otherwise naming SECRET_KEY (or another territoire's key)
+# with an address of one's own would send that secret to it.
+PREFIXE_VARIABLES = "RDV_SMS_"
+# The provider addresses an admin may choose besides the providers' own (comma-separated
+# prefixes, set by the operator: a sandbox, the tests' fake server).
+URLS_AUTORISEES_ENV = "SMS_URLS_AUTORISEES"
+
+
+def variable_autorisee(nom: str) -> bool:
+    return nom.startswith(PREFIXE_VARIABLES) and nom.replace("_", "").isalnum() and nom.isupper()
+
+
+def url_autorisee(url: str, environ: Mapping[str, str] = os.environ) -> bool:
+    prefixes = [p.strip() for p in environ.get(URLS_AUTORISEES_ENV, "").split(",") if p.strip()]
+    return any(url.startswith(prefixe) for prefixe in prefixes)
+
+
 def _variable(nom: str, environ: Mapping[str, str], *, role: str) -> str:
     if not nom:
         raise ConfigurationInvalide(f"{role} : aucune variable d'environnement n'est nommée")
+    if not variable_autorisee(nom):
+        raise ConfigurationInvalide(
+            f"{role} : la variable {nom} ne commence pas par {PREFIXE_VARIABLES}"
+        )
     valeur = environ.get(nom, "")
     if not valeur:
         raise ConfigurationInvalide(f"{role} : la variable d'environnement {nom} est vide")
@@ -120,7 +142,13 @@ def sms(
     if config.nom not in NOMS_SMS:
         raise ConfigurationInvalide(f"fournisseur SMS inconnu : {config.nom!r}")
     cle = _variable(config.cle_env, environ, role=f"clé {config.nom}")
-    secret = environ.get(config.secret_webhook_env, "") if config.secret_webhook_env else ""
+    secret = ""
+    if config.secret_webhook_env:
+        secret = _variable(config.secret_webhook_env, environ, role="secret des webhooks")
+    if config.url and not url_autorisee(config.url, environ):
+        raise ConfigurationInvalide(
+            f"adresse {config.url} non autorisée (voir {URLS_AUTORISEES_ENV})"
+        )
     if config.nom == "smsfactor":
         classe: type[SmsFactor] | type[Brevo] = SmsFactor
         url = config.url or smsfactor.URL

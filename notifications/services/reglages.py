@@ -7,6 +7,7 @@ import re
 from datetime import time
 from typing import Any
 
+from notifications.fournisseurs import registre
 from notifications.fournisseurs.registre import NOMS_EMAIL, NOMS_SMS
 from notifications.services import sortie
 from notifications.services.suivi import verifier_admin
@@ -15,7 +16,6 @@ from plateforme.auth import Principal
 from plateforme.db import write_transaction
 from plateforme.errors import FieldErrors
 
-NOM_VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 EXPEDITEUR = re.compile(r"^[A-Za-z0-9]{3,11}$")
 
 
@@ -55,13 +55,20 @@ def valider(donnees: dict[str, str]) -> dict[Any, Any]:
         errors.add("fournisseur_email", "Choisissez un mode d'envoi de la liste.")
     for champ in ("cle_sms_env", "secret_webhook_env"):
         nom = donnees.get(champ, "").strip()
-        if nom and not NOM_VARIABLE.match(nom):
-            errors.add(champ, "Nom de variable d'environnement : majuscules, chiffres et _.")
+        if nom and (len(nom) > 64 or not registre.variable_autorisee(nom)):
+            errors.add(
+                champ,
+                f"Une variable préparée par l'exploitant : majuscules, chiffres et _, "
+                f"commençant par {registre.PREFIXE_VARIABLES}.",
+            )
         if not nom and fournisseur not in ("log", ""):
             errors.add(champ, "Obligatoire pour ce fournisseur.")
     url = donnees.get("url_sms", "").strip()
-    if url and not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-        errors.add("url_sms", "Une adresse en https:// (ou locale pour les essais).")
+    if url and not registre.url_autorisee(url):
+        errors.add(
+            "url_sms",
+            "Adresse non autorisée par l'exploitant : laissez vide pour celle du fournisseur.",
+        )
     heures: list[int] = []
     for morceau in donnees.get("rappels_heures", "").replace(";", ",").split(","):
         if not morceau.strip():

@@ -285,9 +285,8 @@ async def test_a_kiosk_cannot_try_codes_forever(client: httpx.AsyncClient) -> No
 
 async def test_one_address_cannot_take_remote_tickets_without_limit() -> None:
     """Each remote ticket may cost SMS: one address gets a few per hour, then a 429."""
-    from tests.integration.conftest import start_server, stop_server
-
     from rdv.tables import TentativeCode
+    from tests.integration.conftest import start_server, stop_server
 
     lieu = await site_avec_files(n_guichets=0)
     # Other tests of this run took some from 127.0.0.1 already.

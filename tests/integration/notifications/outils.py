@@ -6,7 +6,7 @@ from typing import Any
 
 from notifications.tables import ParametresNotification
 
-CLES = {"smsfactor": "RDV_TEST_SMSFACTOR_CLE", "brevo": "RDV_TEST_BREVO_CLE"}
+CLES = {"smsfactor": "RDV_SMS_TEST_SMSFACTOR_CLE", "brevo": "RDV_SMS_TEST_BREVO_CLE"}
 
 
 async def configurer_sms(territoire: Any, url: str, fournisseur: str = "smsfactor") -> None:
@@ -15,6 +15,6 @@ async def configurer_sms(territoire: Any, url: str, fournisseur: str = "smsfacto
         expediteur="CD99",
         fournisseur_sms=fournisseur,
         cle_sms_env=CLES[fournisseur],
-        secret_webhook_env="RDV_TEST_WEBHOOK_SECRET",
+        secret_webhook_env="RDV_SMS_TEST_WEBHOOK_SECRET",
         url_sms=url,
     ).save()

@@ -27,9 +27,9 @@ async def test_settings_are_validated_and_saved_by_admins_only(new_browser: Any)
         {
             "expediteur": "Conseil départemental",
             "fournisseur_sms": "smsfactor",
-            "cle_sms_env": "ma clé",
+            "cle_sms_env": "SECRET_KEY",
             "secret_webhook_env": "",
-            "url_sms": "http://exemple.fr",
+            "url_sms": "https://pirate.example",
             "fournisseur_email": "log",
             "email_expediteur": "",
             "rappels_heures": "48, deux",
@@ -40,9 +40,9 @@ async def test_settings_are_validated_and_saved_by_admins_only(new_browser: Any)
     assert bad.status_code == 422
     for message in (
         "De 3 à 11 lettres ou chiffres",
-        "Nom de variable d&#39;environnement",
+        "commençant par RDV_SMS_",
         "Obligatoire pour ce fournisseur",
-        "Une adresse en https://",
+        "Adresse non autorisée par l&#39;exploitant",
         "Des nombres d&#39;heures",
         "Heure invalide",
     ):
@@ -56,8 +56,8 @@ async def test_settings_are_validated_and_saved_by_admins_only(new_browser: Any)
         {
             "expediteur": "CD31",
             "fournisseur_sms": "smsfactor",
-            "cle_sms_env": "SMSFACTOR_CLE_31",
-            "secret_webhook_env": "SMSFACTOR_SECRET_31",
+            "cle_sms_env": "RDV_SMS_SMSFACTOR_31",
+            "secret_webhook_env": "RDV_SMS_SECRET_31",
             "url_sms": "",
             "fournisseur_email": "log",
             "email_expediteur": "",

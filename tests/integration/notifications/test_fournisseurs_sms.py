@@ -32,7 +32,12 @@ from tests.fakes.fournisseur_sms import (
     sous_processus,
 )
 
-ENV = {"CLE_SMSFACTOR": CLE_SMSFACTOR, "CLE_BREVO": CLE_BREVO, "SECRET": SECRET_WEBHOOK}
+ENV = {
+    "RDV_SMS_CLE_SMSFACTOR": CLE_SMSFACTOR,
+    "RDV_SMS_CLE_BREVO": CLE_BREVO,
+    "RDV_SMS_SECRET": SECRET_WEBHOOK,
+    "SMS_URLS_AUTORISEES": "http://127.0.0.1:",
+}
 TIMEOUT = 0.5
 
 
@@ -43,12 +48,12 @@ def sms(reference: str, telephone: str = "+33612345678") -> MessageSortant:
 def construire(
     nom: str, url: str, client: httpx.AsyncClient, cle: str | None = None
 ) -> FournisseurSms:
-    env = {**ENV, "AUTRE": "mauvaise-cle"}
+    env = {**ENV, "RDV_SMS_AUTRE": "mauvaise-cle"}
     config = Config(
         nom,
         url=url,
-        cle_env=cle or f"CLE_{nom.upper()}",
-        secret_webhook_env="SECRET",
+        cle_env=cle or f"RDV_SMS_CLE_{nom.upper()}",
+        secret_webhook_env="RDV_SMS_SECRET",
         timeout=TIMEOUT,
     )
     return registre.sms(config, client=client, environ=env)
@@ -189,7 +194,7 @@ async def test_no_credit_waits_for_a_top_up(
 @pytest.mark.parametrize("nom", ["smsfactor", "brevo"])
 async def test_a_wrong_key_is_final(nom: str, faux_fournisseur_sms: FauxFournisseurSms) -> None:
     async with httpx.AsyncClient() as client:
-        fournisseur = construire(nom, faux_fournisseur_sms.url, client, cle="AUTRE")
+        fournisseur = construire(nom, faux_fournisseur_sms.url, client, cle="RDV_SMS_AUTRE")
         with pytest.raises(ErreurDefinitive):
             await fournisseur.envoyer(sms("m-cle"))
 

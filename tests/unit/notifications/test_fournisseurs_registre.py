@@ -22,15 +22,20 @@ from notifications.fournisseurs.smsfactor import SmsFactor
 from notifications.fournisseurs.smtp import Smtp
 
 CLE = "cle-tres-secrete-42"
-ENV = {"SMSFACTOR_CD31": CLE, "WEBHOOK_CD31": "secret-webhook", "ENVIRONMENT": "production"}
+ENV = {
+    "RDV_SMS_SMSFACTOR_CD31": CLE,
+    "RDV_SMS_WEBHOOK_CD31": "secret-webhook",
+    "ENVIRONMENT": "production",
+    "SMS_URLS_AUTORISEES": "http://127.0.0.1:9",
+}
 MESSAGE = MessageSortant("m-1", "+33612345678", "Votre rdv est confirmé.", "CD31", "Rdv")
 
 
 @dataclass(frozen=True)
 class Parametres:
     fournisseur_sms: str = "smsfactor"
-    cle_sms_env: str = "SMSFACTOR_CD31"
-    secret_webhook_env: str = "WEBHOOK_CD31"
+    cle_sms_env: str = "RDV_SMS_SMSFACTOR_CD31"
+    secret_webhook_env: str = "RDV_SMS_WEBHOOK_CD31"
     url_sms: str = ""
     fournisseur_email: str = "log"
 
@@ -42,20 +47,22 @@ def test_log_is_built_without_any_key() -> None:
 
 def test_smsfactor_and_brevo_read_their_key_from_the_named_variable() -> None:
     client = httpx.AsyncClient()
-    config = Config("smsfactor", url="http://127.0.0.1:9", cle_env="SMSFACTOR_CD31")
+    config = Config("smsfactor", url="http://127.0.0.1:9", cle_env="RDV_SMS_SMSFACTOR_CD31")
     sf = registre.sms(config, client=client, environ=ENV)
     assert isinstance(sf, SmsFactor)
     assert "127.0.0.1:9" in repr(sf) and CLE not in repr(sf)
-    brevo = registre.sms(Config("brevo", cle_env="SMSFACTOR_CD31"), client=client, environ=ENV)
+    brevo = registre.sms(
+        Config("brevo", cle_env="RDV_SMS_SMSFACTOR_CD31"), client=client, environ=ENV
+    )
     assert isinstance(brevo, Brevo) and "api.brevo.com" in repr(brevo)
 
 
 @pytest.mark.parametrize(
     ("config", "motif"),
     [
-        (Config("smsfactor", cle_env="ABSENTE"), "ABSENTE est vide"),
+        (Config("smsfactor", cle_env="RDV_SMS_ABSENTE"), "RDV_SMS_ABSENTE est vide"),
         (Config("brevo"), "aucune variable"),
-        (Config("twilio", cle_env="SMSFACTOR_CD31"), "inconnu"),
+        (Config("twilio", cle_env="RDV_SMS_SMSFACTOR_CD31"), "inconnu"),
     ],
 )
 def test_a_missing_key_or_an_unknown_name_is_an_error_that_names_no_secret(
@@ -88,9 +95,9 @@ async def test_pour_gives_the_territoires_providers() -> None:
 
 
 async def test_pour_turns_a_bad_configuration_into_sends_that_wait() -> None:
-    fournisseur = registre.pour(Parametres(cle_sms_env="OUBLIEE"), "sms", environ=ENV)
+    fournisseur = registre.pour(Parametres(cle_sms_env="RDV_SMS_OUBLIEE"), "sms", environ=ENV)
     assert isinstance(fournisseur, Indisponible) and fournisseur.nom == "smsfactor"
-    with pytest.raises(ErreurTemporaire, match="OUBLIEE") as erreur:
+    with pytest.raises(ErreurTemporaire, match="RDV_SMS_OUBLIEE") as erreur:
         await fournisseur.envoyer(MESSAGE)
     assert erreur.value.retry_after == registre.ATTENTE_CONFIGURATION
     with pytest.raises(ErreurTemporaire):
@@ -121,3 +128,26 @@ async def test_log_never_finds_a_message_again_and_has_no_webhooks() -> None:
         journal.lire_accuses(Requete("POST", "/", {}, {}, b"{}"))
     with pytest.raises(WebhookRefuse):
         journal.lire_entrants(Requete("POST", "/", {}, {}, b"{}"))
+
+
+@pytest.mark.parametrize(
+    ("config", "motif"),
+    [
+        # An admin naming the platform's own secret, or another territoire's key.
+        (Config("smsfactor", cle_env="SECRET_KEY"), "ne commence pas par RDV_SMS_"),
+        (
+            Config("smsfactor", cle_env="RDV_SMS_SMSFACTOR_CD31", secret_webhook_env="SECRET_KEY"),
+            "ne commence pas par RDV_SMS_",
+        ),
+        # An address of their own to receive the key.
+        (
+            Config("smsfactor", cle_env="RDV_SMS_SMSFACTOR_CD31", url="https://pirate.example"),
+            "non autorisée",
+        ),
+    ],
+)
+def test_only_the_operators_variables_and_addresses_are_used(config: Config, motif: str) -> None:
+    env = {**ENV, "SECRET_KEY": "la-cle-des-sessions"}
+    with pytest.raises(ConfigurationInvalide, match=motif) as erreur:
+        registre.sms(config, client=httpx.AsyncClient(), environ=env)
+    assert "la-cle-des-sessions" not in str(erreur.value)
