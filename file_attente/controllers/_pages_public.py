@@ -9,7 +9,8 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from file_attente.services import etat, tickets
-from plateforme.errors import Conflict, DomainError
+from plateforme.errors import Conflict, DomainError, Invalid
+from plateforme.telephones import mobile_e164
 
 __all__ = ["TicketPagesController"]
 
@@ -82,13 +83,16 @@ class TicketPagesController(Controller):
         ouvertes = {
             str(f["id"]) for f in (await etat.etat_public(site_id))["files"] if f["ouverte"]
         }
+        # Every mistake of the form at once: the queue, then the number.
+        errors: dict[str, str] = {}
         if valeurs["file"] not in ouvertes:
-            return await self._rejoindre(
-                site_id,
-                valeurs=valeurs,
-                errors={"file": "Choisissez une file d'attente ouverte."},
-                status_code=422,
-            )
+            errors["file"] = "Choisissez une file d'attente ouverte."
+        try:
+            mobile_e164(valeurs["telephone"], field="telephone")
+        except Invalid as error:
+            errors.update(error.fields)
+        if errors:
+            return await self._rejoindre(site_id, valeurs=valeurs, errors=errors, status_code=422)
         try:
             emis = await tickets.emettre_a_distance(
                 int(valeurs["file"]),
