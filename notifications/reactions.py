@@ -28,6 +28,7 @@ async def ticket_appele(*, ticket_id: int, guichet: str, maintenant: datetime) -
             Ticket.code,
             Ticket.telephone,
             Ticket.jour,
+            Ticket.appels,
             Ticket.file_actuelle.as_alias("file"),
             Ticket.file_actuelle.alerte_avant.as_alias("alerte_avant"),
             Ticket.file_actuelle.site.nom.as_alias("lieu"),
@@ -49,7 +50,8 @@ async def ticket_appele(*, ticket_id: int, guichet: str, maintenant: datetime) -
             genre="appel",
             destinataire=row["telephone"],
             texte=gabarits.appel(ticket=row["code"], guichet=guichet, lieu=row["lieu"]),
-            cle=f"ticket:{ticket_id}:appel",
+            # One per call (a transferred ticket is called again in its new queue).
+            cle=f"ticket:{ticket_id}:appel:{row['appels']}",
             du_at=maintenant,
             urgent=True,
             ticket=ticket_id,
@@ -95,15 +97,14 @@ async def _proches_avec_telephone(row: dict[str, Any]) -> list[tuple[dict[str, A
 # link), at the contact they gave: a relative's (proche) go to their responsable.
 
 
-async def _places(
-    rdv_id: int, participant_id: int | None, *, actives: bool = True
-) -> list[dict[str, Any]]:
+async def _places(rdv_id: int, participant_id: int | None) -> list[dict[str, Any]]:
+    """The given participant, or every one still in the rdv (not those who left it)."""
     query = RdvParticipant.select(
         RdvParticipant.id, RdvParticipant.code, RdvParticipant.usager
     ).where(RdvParticipant.rdv == rdv_id, RdvParticipant.code.is_not_null())
     if participant_id is not None:
         query = query.where(RdvParticipant.id == participant_id)
-    elif actives:
+    else:
         query = query.where(RdvParticipant.statut == StatutRdv.a_venir)
     return await query
 
@@ -226,15 +227,13 @@ class _Envoi:
         return self.rdv.debut - self.maintenant < timedelta(hours=36)
 
 
-async def _envois(
-    rdv_id: int, participant_id: int | None, maintenant: datetime, *, actives: bool = True
-) -> list[_Envoi]:
+async def _envois(rdv_id: int, participant_id: int | None, maintenant: datetime) -> list[_Envoi]:
     territoire = await _territoire(rdv_id)
     if territoire is None:
         return []
     p = await sortie.parametres(territoire)
     result = []
-    for place in await _places(rdv_id, participant_id, actives=actives):
+    for place in await _places(rdv_id, participant_id):
         rdv = await acces_usager.par_code(place["code"])
         if rdv is not None:
             result.append(_Envoi(rdv, place["usager"], p, maintenant))
@@ -289,7 +288,7 @@ async def rdv_annule(
     *, rdv_id: int, par: str, maintenant: datetime, participant_id: int | None = None, **_: Any
 ) -> None:
     """Nothing more about it; an SMS when the service cancelled it."""
-    for envoi in await _envois(rdv_id, participant_id, maintenant, actives=False):
+    for envoi in await _envois(rdv_id, participant_id, maintenant):
         await sortie.annuler_en_attente(rdv=rdv_id, usager=envoi.usager)
         if envoi.rdv.debut <= maintenant:
             continue

@@ -10,12 +10,14 @@ from typing import Any
 from file_attente.services import lieux, tickets
 from file_attente.tables import FileAttente, OrigineTicket, Priorite, StatutTicket, Ticket
 from plateforme.db import write_transaction
-from plateforme.errors import NotFound, TooManyRequests
+from plateforme.errors import Conflict, NotFound, TooManyRequests
 from rdv.services.arrivee import arriver
 from rdv.tables import TentativeCode
 
-# Unknown codes a kiosk may send in FENETRE before it is refused.
+# Unknown codes a kiosk may send in FENETRE before it is refused; a code of another site
+# or day counts too (someone trying codes learns from those answers).
 ECHECS_MAX = 30
+DEVINETTES = ("autre_site", "autre_jour")
 FENETRE = timedelta(minutes=15)
 
 
@@ -44,8 +46,8 @@ async def enregistrer(
     try:
         async with write_transaction():
             rdv, existant, file, emis = await _arriver(site, code, appareil, agent_id, maintenant)
-    except NotFound:
-        if cle is not None:
+    except (NotFound, Conflict) as error:
+        if cle is not None and (isinstance(error, NotFound) or error.code in DEVINETTES):
             async with write_transaction():
                 await TentativeCode(ip=cle, code=code[:12], succes=False, at=maintenant).save()
         raise
@@ -108,14 +110,19 @@ async def _arriver(
             .first()
         )
         if file is not None:
-            emis = await tickets.emettre_dans_transaction(
-                file,
-                site,
-                origine=OrigineTicket.rdv,
-                priorite=Priorite.rdv,
-                appareil=appareil,
-                rdv_id=rdv.id,
-                agent_id=agent_id,
-                maintenant=maintenant,
-            )
+            try:
+                emis = await tickets.emettre_dans_transaction(
+                    file,
+                    site,
+                    origine=OrigineTicket.rdv,
+                    priorite=Priorite.rdv,
+                    appareil=appareil,
+                    rdv_id=rdv.id,
+                    agent_id=agent_id,
+                    maintenant=maintenant,
+                )
+            except (tickets.FileFermee, TooManyRequests):
+                # The walk-in queue is closed (an afternoon appointment) or the kiosk is
+                # busy: the person is still arrived; the professional comes for them.
+                emis = None
     return rdv, existant, file, emis

@@ -26,7 +26,7 @@ from file_attente.tables import (
     TicketHistorique,
 )
 from plateforme.auth import Principal
-from plateforme.db import lecture, write_transaction
+from plateforme.db import is_sqlite, lecture, write_transaction
 from plateforme.errors import Conflict, Forbidden, Invalid, NotFound
 from plateforme.reactions import reagir
 
@@ -139,11 +139,13 @@ async def fermer(principal: Principal, guichet_id: int) -> None:
         ).where(Guichet.id == guichet["id"])
 
 
-async def _occupe(guichet_id: int) -> str | None:
+async def _occupe(guichet_id: int, jour: Any) -> str | None:
+    """The ticket at the counter today (one left over from a past day does not block it)."""
     row = (
         await Ticket.select(Ticket.code)
         .where(
             Ticket.guichet == guichet_id,
+            Ticket.jour == jour,
             Ticket.statut.is_in([StatutTicket.appele, StatutTicket.en_cours]),
         )
         .first()
@@ -151,9 +153,14 @@ async def _occupe(guichet_id: int) -> str | None:
     return None if row is None else str(row["code"])
 
 
-async def _refuser_si_occupe(guichet_id: int) -> None:
-    """One person at a time at a counter: the current ticket is ended before the next call."""
-    if (occupe := await _occupe(guichet_id)) is not None:
+async def _refuser_si_occupe(guichet_id: int, jour: Any) -> None:
+    """One person at a time at a counter: the current ticket is ended before the next call.
+
+    On PostgreSQL the counter's row is locked first, so that two calls from one counter
+    (a double click, two tabs) are serial there too and cannot both pass this check."""
+    if not is_sqlite():
+        await Guichet.raw("SELECT id FROM guichet WHERE id = {} FOR UPDATE", guichet_id)
+    if (occupe := await _occupe(guichet_id, jour)) is not None:
         raise Conflict(
             f"Le ticket {occupe} est encore à ce guichet : terminez-le ou marquez-le absent.",
             code="guichet_occupe",
@@ -263,7 +270,7 @@ async def appeler_suivant(principal: Principal, guichet_id: int) -> Action:
     jour = site.jour(maintenant)
     for _ in range(ESSAIS):
         async with write_transaction():
-            await _refuser_si_occupe(guichet_id)
+            await _refuser_si_occupe(guichet_id, jour)
             limite = await _max_de_suite(file_ids)
             choix = politique.choisir(
                 await tickets.candidats(file_ids, jour),
@@ -306,7 +313,7 @@ async def appeler(principal: Principal, guichet_id: int, ticket_id: int) -> Acti
     maintenant = lieux.utc_now()
     async with write_transaction():
         ticket = await _ticket_du_site(ticket_id, site)
-        await _refuser_si_occupe(guichet_id)
+        await _refuser_si_occupe(guichet_id, site.jour(maintenant))
         if ticket["jour"] != site.jour(maintenant) or not await _prendre(
             ticket_id, guichet, principal, maintenant
         ):

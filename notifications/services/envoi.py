@@ -36,6 +36,7 @@ from notifications.fournisseurs.base import (
     MessageSortant,
     NonVerifiable,
     Resultat,
+    masquer,
 )
 from notifications.services import sortie
 from notifications.tables import Canal, Message, OppositionSms, StatutMessage
@@ -68,14 +69,6 @@ def backoff(tentatives: int, *, retry_after: float | None = None) -> float:
         return float(min(retry_after, BACKOFF_MAX))
     delai = min(BACKOFF_BASE * float(2 ** max(tentatives - 1, 0)), BACKOFF_MAX)
     return delai * random.uniform(0.8, 1.2)
-
-
-def masquer(destinataire: str) -> str:
-    """+33612345678 -> +336…78; an address -> a…@domain. For logs only."""
-    if "@" in destinataire:
-        nom, _, domaine = destinataire.partition("@")
-        return f"{nom[:1]}…@{domaine}"
-    return f"{destinataire[:4]}…{destinataire[-2:]}" if len(destinataire) > 6 else "…"
 
 
 @dataclass
@@ -134,15 +127,30 @@ async def reclamer(maintenant: datetime, limite: int = LOT) -> list[dict[str, An
         "WHERE id IN (SELECT id FROM message WHERE statut = 'en_attente' AND du_at <= {} "
         f"ORDER BY du_at LIMIT {int(limite)}{skip_locked}) "
         "RETURNING id, territoire, canal, genre, destinataire, sujet, texte, ics, reference, "
-        "tentatives, urgent, verrou_at, segments, a_verifier"
+        "tentatives, urgent, verrou_at, segments, a_verifier, expire_at"
     )
     # Piccolo's SQLite adapter stores datetimes as UTC ISO strings, as the columns are.
     async with write_transaction():
         return list(await Message.raw(sql, maintenant, maintenant))
 
 
+def _a_nous(row: dict[str, Any]) -> Any:
+    """Still our claim: updates of a worker whose lease ran out (and whose message another
+    worker took over) change nothing."""
+    return (
+        (Message.id == row["id"])
+        & (Message.statut == StatutMessage.en_cours)
+        & (Message.verrou_at == row["verrou"])
+    )
+
+
 async def _liberer(
-    row: dict[str, Any], du_at: datetime, erreur: str = "", *, a_verifier: bool | None = None
+    row: dict[str, Any],
+    du_at: datetime,
+    erreur: str = "",
+    *,
+    a_verifier: bool | None = None,
+    essai_compte: bool = True,
 ) -> None:
     """Give a claimed message back to the queue (retry later, quiet hours)."""
     values: dict[Any, Any] = {Message.statut: StatutMessage.en_attente, Message.du_at: du_at}
@@ -150,9 +158,10 @@ async def _liberer(
         values[Message.a_verifier] = a_verifier
     if erreur:
         values[Message.derniere_erreur] = erreur[:1000]
-    await Message.update(values).where(
-        Message.id == row["id"], Message.statut == StatutMessage.en_cours
-    )
+    if not essai_compte:
+        # Held back (quiet hours) without reaching the provider: not a try.
+        values[Message.tentatives] = Message.tentatives - 1
+    await Message.update(values).where(_a_nous(row))
 
 
 async def _envoye(row: dict[str, Any], fournisseur: str, resultat: Resultat, at: datetime) -> None:
@@ -167,9 +176,7 @@ async def _envoye(row: dict[str, Any], fournisseur: str, resultat: Resultat, at:
     if resultat.segments:
         values[Message.segments] = resultat.segments
     # Conditional: a delivery report may already have marked it delivered.
-    await Message.update(values).where(
-        Message.id == row["id"], Message.statut == StatutMessage.en_cours
-    )
+    await Message.update(values).where(_a_nous(row))
 
 
 async def _echec(row: dict[str, Any], fournisseur: str, erreur: str) -> None:
@@ -179,7 +186,7 @@ async def _echec(row: dict[str, Any], fournisseur: str, erreur: str) -> None:
             Message.fournisseur: fournisseur,
             Message.derniere_erreur: erreur[:1000],
         }
-    ).where(Message.id == row["id"], Message.statut == StatutMessage.en_cours)
+    ).where(_a_nous(row))
 
 
 async def _un(
@@ -193,7 +200,7 @@ async def _un(
         cache[row["territoire"]] = await sortie.parametres(row["territoire"])
     p = cache[row["territoire"]]
     if not row["urgent"] and sortie.en_silence(maintenant, p):
-        await _liberer(row, sortie.fin_du_silence(maintenant, p))
+        await _liberer(row, sortie.fin_du_silence(maintenant, p), essai_compte=False)
         return
     if row["canal"] == Canal.sms and await OppositionSms.exists().where(
         OppositionSms.territoire == p.territoire_id,
@@ -201,7 +208,7 @@ async def _un(
     ):
         await Message.update(
             {Message.statut: StatutMessage.annule, Message.derniere_erreur: "STOP"}
-        ).where(Message.id == row["id"], Message.statut == StatutMessage.en_cours)
+        ).where(_a_nous(row))
         rapport.annules += 1
         return
     fournisseur = await resoudre(p, row["canal"])
@@ -225,7 +232,9 @@ async def _un(
     try:
         resultat = await fournisseur.envoyer(sortant)
     except ErreurTemporaire as error:
-        if row["tentatives"] >= TENTATIVES_MAX:
+        # A message that expires (an rdv's) waits for its provider until then; one that
+        # does not (a queue's SMS) is given up after TENTATIVES_MAX tries.
+        if row["expire_at"] is None and row["tentatives"] >= TENTATIVES_MAX:
             await _echec(
                 row, fournisseur.nom, f"abandon après {row['tentatives']} essais : {error}"
             )
@@ -317,26 +326,34 @@ async def traiter_lot(
     concurrence: int = CONCURRENCE,
 ) -> Rapport:
     """One run of the worker; returns what it did."""
+    maintenant_reel = maintenant is None
     maintenant = maintenant or datetime.now(UTC)
     resoudre = resoudre or _resoudre_defaut
     rapport = Rapport()
     rapport.expires = await expirer(maintenant)
     await reconcilier(maintenant, resoudre, rapport)
-    lot = await reclamer(maintenant, limite)
-    if not lot:
-        return rapport
-    semaphore = asyncio.Semaphore(concurrence)
     cache: dict[int, sortie.Parametres] = {}
 
-    async def borne(row: dict[str, Any]) -> None:
-        async with semaphore:
-            try:
-                await _un(row, resoudre, rapport, maintenant, cache)
-            except Exception as error:  # noqa: BLE001 - one message must not stop the batch
-                logger.exception("message %s : erreur inattendue", row["reference"])
-                rapport.erreurs.append(str(error))
+    async def un(row: dict[str, Any]) -> None:
+        try:
+            await _un(row, resoudre, rapport, maintenant, cache)
+        except Exception as error:  # noqa: BLE001 - one message must not stop the batch
+            logger.exception("message %s : erreur inattendue", row["reference"])
+            rapport.erreurs.append(str(error))
 
-    await asyncio.gather(*(borne(row) for row in lot))
+    # Rounds of at most `concurrence` messages, each claimed just before it is sent: a
+    # round lasts at most one send's timeout, far shorter than the claim's lease, so no
+    # other worker can take a message over while it is being sent.
+    traites = 0
+    while traites < limite:
+        instant = datetime.now(UTC) if maintenant_reel else maintenant
+        lot = await reclamer(instant, min(concurrence, limite - traites))
+        if not lot:
+            break
+        for row in lot:
+            row["verrou"] = instant
+        await asyncio.gather(*(un(row) for row in lot))
+        traites += len(lot)
     return rapport
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from notifications.tables import Message
+from notifications.tables import Message, StatutMessage
 from plateforme.db import write_transaction
 from plateforme.settings import get_settings
 from rdv.tables import RdvParticipant, Usager
@@ -74,7 +74,12 @@ async def appliquer(maintenant: datetime | None = None) -> RapportRetention:
                     Message.anonymise: True,
                 }
             )
-            .where(Message.created_at < limite_messages, Message.anonymise.eq(False))
+            .where(
+                Message.created_at < limite_messages,
+                Message.anonymise.eq(False),
+                # A reminder booked long ahead is still to be sent.
+                Message.statut.not_in([StatutMessage.en_attente, StatutMessage.en_cours]),
+            )
             .returning(Message.id)
         )
         rapport.messages = len(blanked)

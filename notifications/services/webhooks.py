@@ -12,9 +12,14 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from notifications.fournisseurs.base import Accuse, MessageEntrant, Requete, WebhookRefuse
+from notifications.fournisseurs.base import (
+    Accuse,
+    MessageEntrant,
+    Requete,
+    WebhookRefuse,
+    masquer,
+)
 from notifications.services import sortie
-from notifications.services.envoi import masquer
 from notifications.tables import Canal, Message, OppositionSms, StatutMessage
 from plateforme.db import is_unique_violation, write_transaction
 from plateforme.errors import NotAuthenticated, NotFound

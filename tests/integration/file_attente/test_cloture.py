@@ -79,3 +79,31 @@ async def test_the_ticket_log_cannot_be_rewritten() -> None:
     with pytest.raises(Exception, match="append_only"):
         await TicketHistorique.delete().where(TicketHistorique.ticket == emis.id)
     assert await TicketHistorique.count().where(TicketHistorique.ticket == emis.id) == 1
+
+
+async def test_closing_goes_on_past_a_closed_site_and_ends_forgotten_services() -> None:
+    from sites.tables import Site
+
+    ferme = await site_avec_files(n_guichets=0)
+    lieu = await site_avec_files(n_guichets=0)
+    hier = datetime.now(PARIS) - timedelta(days=1)
+    orphelin = await tickets.emettre(ferme.file.id, origine=OrigineTicket.borne, maintenant=hier)
+    oublie = await tickets.emettre(lieu.file.id, origine=OrigineTicket.borne, maintenant=hier)
+    attente = await tickets.emettre(lieu.file.id, origine=OrigineTicket.borne, maintenant=hier)
+    await Site.update({Site.actif: False}).where(Site.id == ferme.site.id)
+    # Served at a counter yesterday and never ended.
+    await Ticket.update({Ticket.statut: "en_cours"}).where(Ticket.id == oublie.id)
+
+    await cloture.cloturer()
+    statuses = {
+        r["id"]: r["statut"]
+        for r in await Ticket.select(Ticket.id, Ticket.statut).where(
+            Ticket.id.is_in([orphelin.id, oublie.id, attente.id])
+        )
+    }
+    assert statuses[attente.id] == "non_servi"
+    assert statuses[oublie.id] == "termine"
+    logged = await TicketHistorique.select(TicketHistorique.acteur).where(
+        TicketHistorique.ticket == oublie.id, TicketHistorique.evenement == "termine"
+    )
+    assert logged == [{"acteur": "systeme"}]

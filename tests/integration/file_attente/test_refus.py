@@ -307,3 +307,23 @@ async def test_one_address_cannot_take_remote_tickets_without_limit() -> None:
         stop_server(process)
     assert statuses == [201, 201, 429]
     assert await count_tickets(lieu) == 2
+
+
+async def test_a_check_in_when_the_walk_in_queue_is_closed_still_records_the_arrival(
+    client: httpx.AsyncClient, lieu: SiteFile
+) -> None:
+    from file_attente.tables import FileAttente
+
+    jours = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+    await FileAttente.update(
+        {FileAttente.horaires: {j: [["00:00", "00:01"]] for j in jours}}
+    ).where(FileAttente.id == lieu.file.id)
+    rdv = await rdv_today(lieu)
+    response = await client.post(
+        "/api/borne/arrivees", json={"code": rdv.code}, headers=bearer(lieu.borne_jeton)
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["ticket"] is None
+    assert "on vient vous chercher" in response.json()["message"]
+    row = await Rdv.select(Rdv.arrive_at).where(Rdv.id == rdv.id).first()
+    assert row is not None and row["arrive_at"] is not None
