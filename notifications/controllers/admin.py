@@ -53,7 +53,25 @@ class NotificationsAdminController(Controller):
     @get("/notifications")
     async def reglages(self, principal: Principal, enregistre: bool = False) -> Template:
         p = await sortie.parametres(principal.territoire_id)
-        return self._formulaire(principal, reglages.valeurs(p), enregistre=enregistre)
+        return await self._formulaire(principal, reglages.valeurs(p), enregistre=enregistre)
+
+    @post("/notifications/motifs")
+    async def enregistrer_motifs(
+        self, principal: Principal, request: Request[Any, Any, Any]
+    ) -> Template | Redirect:
+        donnees = {k: str(v) for k, v in (await request.form()).items()}
+        try:
+            await reglages.enregistrer_motifs(principal, donnees)
+        except Invalid as error:
+            p = await sortie.parametres(principal.territoire_id)
+            return await self._formulaire(
+                principal,
+                reglages.valeurs(p),
+                errors_motifs=error.fields,
+                saisie_motifs=donnees,
+                status_code=422,
+            )
+        return Redirect("/admin/notifications?enregistre=1#rappels-motifs", status_code=303)
 
     @post("/notifications")
     async def enregistrer(
@@ -63,18 +81,24 @@ class NotificationsAdminController(Controller):
         try:
             await reglages.enregistrer(principal, donnees)
         except Invalid as error:
-            return self._formulaire(principal, donnees, errors=error.fields, status_code=422)
+            return await self._formulaire(principal, donnees, errors=error.fields, status_code=422)
         return Redirect("/admin/notifications?enregistre=1", status_code=303)
 
-    def _formulaire(
+    async def _formulaire(
         self,
         principal: Principal,
         valeurs: dict[str, Any],
         *,
         errors: dict[str, str] | None = None,
+        errors_motifs: dict[str, str] | None = None,
+        saisie_motifs: dict[str, str] | None = None,
         enregistre: bool = False,
         status_code: int = 200,
     ) -> Template:
+        motifs = await reglages.motifs(principal)
+        for motif in motifs:
+            if saisie_motifs is not None:
+                motif["rappels"] = saisie_motifs.get(f"rappels_{motif['id']}", "")
         return _page(
             "notifications/reglages.html",
             principal,
@@ -84,4 +108,6 @@ class NotificationsAdminController(Controller):
             enregistre=enregistre,
             fournisseurs_sms=FOURNISSEURS_SMS,
             fournisseurs_email=FOURNISSEURS_EMAIL,
+            motifs=motifs,
+            errors_motifs=errors_motifs or {},
         )

@@ -11,10 +11,11 @@ from notifications.fournisseurs import registre
 from notifications.fournisseurs.registre import NOMS_EMAIL, NOMS_SMS
 from notifications.services import sortie
 from notifications.services.suivi import verifier_admin
-from notifications.tables import ParametresNotification
+from notifications.tables import ParametresNotification, RappelsMotif
 from plateforme.auth import Principal
 from plateforme.db import write_transaction
 from plateforme.errors import FieldErrors
+from rdv.tables import Motif
 
 EXPEDITEUR = re.compile(r"^[A-Za-z0-9]{3,11}$")
 
@@ -32,6 +33,26 @@ def valeurs(p: sortie.Parametres) -> dict[str, Any]:
         "silence_debut": p.silence_debut.strftime("%H:%M"),
         "silence_fin": p.silence_fin.strftime("%H:%M"),
     }
+
+
+def lire_heures(texte: str, champ: str, errors: FieldErrors) -> list[int]:
+    """Reminders as typed: "48, 2" (hours before the rdv), four at most."""
+    heures: list[int] = []
+    for morceau in texte.replace(";", ",").split(","):
+        if not morceau.strip():
+            continue
+        try:
+            heure = int(morceau)
+        except ValueError:
+            errors.add(champ, "Des nombres d'heures séparés par des virgules : 48, 2.")
+            return []
+        if not 1 <= heure <= 720:
+            errors.add(champ, "Chaque rappel entre 1 et 720 heures avant.")
+            return []
+        heures.append(heure)
+    if len(heures) > 4:
+        errors.add(champ, "Quatre rappels au plus.")
+    return sorted(set(heures), reverse=True)
 
 
 def _heure(texte: str, champ: str, errors: FieldErrors) -> time | None:
@@ -69,21 +90,7 @@ def valider(donnees: dict[str, str]) -> dict[Any, Any]:
             "url_sms",
             "Adresse non autorisée par l'exploitant : laissez vide pour celle du fournisseur.",
         )
-    heures: list[int] = []
-    for morceau in donnees.get("rappels_heures", "").replace(";", ",").split(","):
-        if not morceau.strip():
-            continue
-        try:
-            heure = int(morceau)
-        except ValueError:
-            errors.add("rappels_heures", "Des nombres d'heures séparés par des virgules : 48, 2.")
-            break
-        if not 1 <= heure <= 720:
-            errors.add("rappels_heures", "Chaque rappel entre 1 et 720 heures avant.")
-            break
-        heures.append(heure)
-    if len(heures) > 4:
-        errors.add("rappels_heures", "Quatre rappels au plus.")
+    heures = lire_heures(donnees.get("rappels_heures", ""), "rappels_heures", errors)
     debut = _heure(donnees.get("silence_debut", ""), "silence_debut", errors)
     fin = _heure(donnees.get("silence_fin", ""), "silence_fin", errors)
     errors.raise_if_any()
@@ -95,7 +102,7 @@ def valider(donnees: dict[str, str]) -> dict[Any, Any]:
         ParametresNotification.url_sms: url,
         ParametresNotification.fournisseur_email: email,
         ParametresNotification.email_expediteur: donnees.get("email_expediteur", "").strip(),
-        ParametresNotification.rappels_heures: sorted(set(heures), reverse=True),
+        ParametresNotification.rappels_heures: heures,
         ParametresNotification.silence_debut: debut,
         ParametresNotification.silence_fin: fin,
     }
@@ -117,3 +124,46 @@ async def enregistrer(principal: Principal, donnees: dict[str, str]) -> None:
                 territoire=principal.territoire_id,
                 **{column._meta.name: value for column, value in values.items()},
             ).save()
+
+
+async def motifs(principal: Principal) -> list[dict[str, Any]]:
+    """The territoire's motifs, each with its own reminders ("" when it uses the territoire's)."""
+    verifier_admin(principal)
+    rows = (
+        await Motif.select(Motif.id, Motif.nom, Motif.service.nom.as_alias("service"))
+        .where(Motif.service.territoire == principal.territoire_id, Motif.actif.eq(True))
+        .order_by(Motif.service.nom)
+        .order_by(Motif.nom)
+    )
+    propres = {
+        r["motif"]: r["rappels_heures"]
+        for r in await RappelsMotif.select(RappelsMotif.motif, RappelsMotif.rappels_heures)
+        .where(RappelsMotif.motif.is_in([m["id"] for m in rows] or [-1]))
+        .output(load_json=True)
+    }
+    for row in rows:
+        heures = propres.get(row["id"])
+        row["rappels"] = "" if heures is None else ", ".join(str(h) for h in heures) or "aucun"
+    return rows
+
+
+async def enregistrer_motifs(principal: Principal, donnees: dict[str, str]) -> None:
+    """`rappels_<motif id>`: hours, "aucun" for none, empty for the territoire's."""
+    lignes = await motifs(principal)
+    errors = FieldErrors()
+    choix: dict[int, list[int] | None] = {}
+    for ligne in lignes:
+        champ = f"rappels_{ligne['id']}"
+        texte = donnees.get(champ, "").strip()
+        if not texte:
+            choix[ligne["id"]] = None
+        elif texte.lower() == "aucun":
+            choix[ligne["id"]] = []
+        else:
+            choix[ligne["id"]] = lire_heures(texte, champ, errors)
+    errors.raise_if_any()
+    async with write_transaction():
+        for motif_id, heures in choix.items():
+            await RappelsMotif.delete().where(RappelsMotif.motif == motif_id)
+            if heures is not None:
+                await RappelsMotif(motif=motif_id, rappels_heures=heures).save()

@@ -225,3 +225,27 @@ async def test_the_agent_sees_that_the_usager_said_stop(
     assert "Élodie Le Goff" in page.text and "ne reçoit pas de SMS (STOP)" in page.text
     rappels = [m["statut"] for m in await messages(c) if m["genre"] == "rappel"]
     assert rappels and set(rappels) == {"annule"}
+
+
+async def test_a_motif_can_have_its_own_reminders(
+    client: httpx.AsyncClient, new_browser: Any, faux_fournisseur_sms: FauxFournisseurSms
+) -> None:
+    c = await cabinet(faux_fournisseur_sms)
+    admin = await factories.agent(c["territoire"], role="admin")
+    browser = new_browser()
+    await browser.sign_in(admin.email)
+    champ = f"rappels_{c['motif'].id}"
+    bad = await browser.post_form("/admin/notifications/motifs", {champ: "la veille"})
+    assert bad.status_code == 422 and "Des nombres d&#39;heures" in bad.text
+    ok = await browser.post_form("/admin/notifications/motifs", {champ: "24"})
+    assert ok.status_code in (200, 303)
+    page = await browser.http.get("/admin/notifications")
+    assert f'name="{champ}"' in page.text and 'value="24"' in page.text
+    debut = factories.monday_at("10:00", weeks=2)
+    await reserver(client, c, debut)
+    (rappel,) = [m for m in await messages(c) if m["genre"] == "rappel"]
+    assert rappel["du_at"].astimezone(PARIS) == debut - timedelta(hours=24)
+    # "aucun": no reminder at all for this motif.
+    await browser.post_form("/admin/notifications/motifs", {champ: "aucun"})
+    await reserver(client, c, factories.monday_at("11:00", weeks=2))
+    assert len([m for m in await messages(c) if m["genre"] == "rappel"]) == 1
