@@ -59,5 +59,5 @@ bench: venv
 	$(PY) -m bench
 
 lint: venv
-	$(VENV)/bin/ruff check plateforme sites rdv file_attente bornes tests bench
-	$(VENV)/bin/ruff format --check plateforme sites rdv file_attente bornes tests bench
+	$(VENV)/bin/ruff check plateforme sites rdv file_attente bornes notifications tests bench
+	$(VENV)/bin/ruff format --check plateforme sites rdv file_attente bornes notifications tests bench
