@@ -3,6 +3,7 @@
 from litestar.types import ControllerRouterHandler
 
 from rdv.controllers._agenda_disponibilites import DisponibilitesController
+from rdv.controllers.admin_motifs import AdminMotifsController
 from rdv.controllers.agenda import AgendaController
 from rdv.controllers.flux import FluxController, flux_ics
 from rdv.controllers.lien_court import lien_court
@@ -17,6 +18,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     FluxController,
     flux_ics,
     lien_court,
+    AdminMotifsController,
 ]
 
 __all__ = ["ROUTE_HANDLERS"]
