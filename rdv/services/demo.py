@@ -29,6 +29,9 @@ MOTIFS = (
     ("antenne", "Aide aux transports scolaires", 20, Canal.sur_place, True),
     ("antenne", "Aide régionale à la mobilité (permis, véhicule)", 30, Canal.sur_place, True),
 )
+# Collective motifs (service code, nom, minutes, seats a session): agents open their
+# sessions from the agenda, so no plage offers them.
+ATELIERS = (("pmi", "Atelier massage bébé", 90, 8),)
 INSTRUCTIONS = {
     "pmi": "Apportez le carnet de santé de l'enfant.",
     "social": "Apportez une pièce d'identité et vos derniers justificatifs de ressources.",
@@ -81,6 +84,20 @@ async def seed_demo_rdv(premier_jour: date | None = None) -> DemoRdvReport:
                 )
                 await motif.save()
                 motifs_par_service[service["id"]].append(int(motif.id))
+                report.motifs += 1
+            for code, nom, minutes, capacite in ATELIERS:
+                if code != service["code"]:
+                    continue
+                await Motif(
+                    service=service["id"],
+                    nom=nom,
+                    duree_minutes=minutes,
+                    collectif=True,
+                    capacite=capacite,
+                    delai_min_minutes=60,
+                    delai_max_jours=60,
+                    instructions=INSTRUCTIONS[code],
+                ).save()
                 report.motifs += 1
         report.plages = await _plages(motifs_par_service, premier_jour)
     return report

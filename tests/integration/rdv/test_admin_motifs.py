@@ -287,3 +287,20 @@ async def test_a_collective_motif_created_in_the_page_is_offered_once_an_agent_o
         (c["debut"][:16], c["places"]) for jour in week.json()["jours"] for c in jour["creneaux"]
     ]
     assert offered == [(jeudi.isoformat()[:16], 8)]
+
+
+async def test_the_demo_has_one_collective_pmi_atelier_per_territoire_even_seeded_twice() -> None:
+    from rdv.services.demo import seed_demo_rdv
+    from sites.services.communes import import_communes
+    from sites.services.demo import HAUTE_GARONNE, seed_demo
+
+    await import_communes()
+    await seed_demo()
+    await seed_demo_rdv()
+    await seed_demo_rdv()
+    ateliers = await Motif.select(Motif.duree_minutes, Motif.collectif, Motif.capacite).where(
+        Motif.nom == "Atelier massage bébé",
+        Motif.service.code == "pmi",
+        Motif.service.territoire.nom == HAUTE_GARONNE,
+    )
+    assert ateliers == [{"duree_minutes": 90, "collectif": True, "capacite": 8}]
