@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -55,6 +56,22 @@ class Occupation:
     agent_id: int
     debut: dt.datetime
     fin: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Occupations:
+    """Busy intervals of agents in whole UTC seconds since the epoch: per agent, the flat
+    list debut, fin, debut, fin... of its intervals [debut, fin), in any order. The same
+    as an Occupation each.
+
+    What a caller loading thousands of rdvs passes: no datetime per instant, and
+    no object per rdv for the garbage collector to walk (bench/RESULTS.md).
+    """
+
+    par_agent: Mapping[int, Sequence[int]]
+
+    def __len__(self) -> int:
+        return sum(len(bornes) for bornes in self.par_agent.values()) // 2
 
 
 @dataclass(frozen=True, slots=True)

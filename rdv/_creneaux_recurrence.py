@@ -89,20 +89,50 @@ def _fenetre(
     return dt.datetime.combine(bas, dt.time()), dt.datetime.combine(haut, dt.time())
 
 
+def fenetre_plages(fuseau: str, apres: int, avant: int) -> tuple[dt.datetime, dt.datetime]:
+    """The expansion window of every plage for [apres, avant): computed once per search."""
+    return _fenetre(apres, avant, ZoneInfo(fuseau), dt.timedelta(0))
+
+
 def occurrences_plage(
-    plage: PlageOuverture, fuseau: str, apres: int, avant: int
+    plage: PlageOuverture,
+    fuseau: str,
+    apres: int,
+    avant: int,
+    fenetre: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> list[tuple[int, int, dt.date]]:
-    """(UTC start, UTC end, local date) of the occurrences that overlap [apres, avant)."""
-    zone = ZoneInfo(fuseau)
-    debut = dt.datetime.combine(plage.premier_jour, plage.heure_debut)
-    bas, haut = _fenetre(apres, avant, zone, dt.timedelta(0))
-    depart = debut if plage.rrule is None else _depart(lire(plage.rrule, fuseau), debut, bas)
+    """(UTC start, UTC end, local date) of the occurrences that overlap [apres, avant).
+
+    `fenetre` is `fenetre_plages(fuseau, apres, avant)`, given by a caller that
+    expands many plages for the same window.
+    """
+    bas, haut = fenetre or fenetre_plages(fuseau, apres, avant)
     fin = plage.fin
     return [
         occurrence
-        for occurrence in _instants(plage.rrule, depart, fuseau, bas, haut, plage.heure_fin)
+        for occurrence in _occurrences_plage(
+            plage.rrule, plage.premier_jour, plage.heure_debut, plage.heure_fin, fuseau, bas, haut
+        )
         if occurrence[0] < avant and occurrence[1] > apres and (fin is None or occurrence[2] <= fin)
     ]
+
+
+@lru_cache(maxsize=8192)
+def _occurrences_plage(
+    regle: str | None,
+    premier_jour: dt.date,
+    heure_debut: dt.time,
+    heure_fin: dt.time,
+    fuseau: str,
+    bas: dt.datetime,
+    haut: dt.datetime,
+) -> tuple[tuple[int, int, dt.date], ...]:
+    """Every occurrence of a plage whose local start is in [bas, haut], per plage and
+    window: the windows are whole days, so that the searches of a day share it. The
+    tuples are those of `_instants`, shared by the plages with the same rule and hours."""
+    debut = dt.datetime.combine(premier_jour, heure_debut)
+    depart = debut if regle is None else _depart(lire(regle, fuseau), debut, bas)
+    return _instants(regle, depart, fuseau, bas, haut, heure_fin)
 
 
 def occurrences_absence(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -33,6 +33,7 @@ from rdv._creneaux_donnees import (
     Creneau,
     MotifRegles,
     Occupation,
+    Occupations,
     PlageOuverture,
     Session,
 )
@@ -40,6 +41,7 @@ from rdv._creneaux_recurrence import (
     EPOCH,
     MICROSECONDE,
     en_us,
+    fenetre_plages,
     occurrences_absence,
     occurrences_plage,
 )
@@ -50,6 +52,7 @@ __all__ = [
     "Creneau",
     "MotifRegles",
     "Occupation",
+    "Occupations",
     "PlageOuverture",
     "RegleInvalide",
     "Session",
@@ -66,6 +69,7 @@ __all__ = [
 _Occurrence = tuple[int, int, int, int, int]
 # Per agent, the merged busy intervals: starts and ends, both sorted.
 _Occupe = tuple[list[int], list[int]]
+_SECONDE_US = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +117,12 @@ def _occurrences(
     if avant - apres < bornes.duree:
         return []
     result: list[_Occurrence] = []
+    fenetre = fenetre_plages(fuseau, apres, avant)
     for plage in plages:
         if motif_id not in plage.motif_ids:
             continue
         fermes = jours_fermes.get(plage.site_id, ())
-        for start, end, jour in occurrences_plage(plage, fuseau, apres, avant):
+        for start, end, jour in occurrences_plage(plage, fuseau, apres, avant, fenetre):
             if jour not in fermes:
                 result.append((start, end, plage.site_id, plage.agent_id, plage.id))
     result.sort()
@@ -127,7 +132,7 @@ def _occurrences(
 def _occupe(
     occurrences: list[_Occurrence],
     absences: Iterable[Absence],
-    occupations: Iterable[Occupation],
+    occupations: Iterable[Occupation] | Occupations,
     bornes: _Bornes,
     fuseau: str,
 ) -> dict[int, _Occupe]:
@@ -141,6 +146,9 @@ def _occupe(
         return {}
     apres, avant = occurrences[0][0], bornes.fin_max
     par_agent: dict[int, list[tuple[int, int]]] = {o[3]: [] for o in occurrences}
+    secondes: Mapping[int, Sequence[int]] = {}
+    if isinstance(occupations, Occupations):
+        secondes, occupations = occupations.par_agent, ()
     try:
         for occupation in occupations:
             intervalles = par_agent.get(occupation.agent_id)
@@ -156,20 +164,34 @@ def _occupe(
         intervalles = par_agent.get(absence.agent_id)
         if intervalles is not None:
             intervalles.extend(occurrences_absence(absence, fuseau, apres, avant))
+    # start < avant and end > apres, compared in seconds.
+    avant_s, apres_s = -(-avant // _SECONDE_US), apres // _SECONDE_US
     result: dict[int, _Occupe] = {}
     for agent, intervalles in par_agent.items():
+        valeurs = iter(secondes.get(agent, ()))
+        intervalles.extend(
+            (debut * _SECONDE_US, fin * _SECONDE_US)
+            for debut, fin in zip(valeurs, valeurs, strict=False)
+            if debut < avant_s and fin > apres_s
+        )
         intervalles.sort()
         starts: list[int] = []
         ends: list[int] = []
+        dernier = None  # the end of the last merged interval
         for start, end in intervalles:
             if end <= start:
                 continue
             # Touching intervals merge too: nothing fits between them.
-            if ends and start <= ends[-1]:
-                ends[-1] = max(ends[-1], end)
+            if dernier is not None and start <= dernier:
+                if end > dernier:
+                    ends[-1] = dernier = end
             else:
                 starts.append(start)
                 ends.append(end)
+                dernier = end
+        # One agent's pairs at a time: thousands of live tuples would make the
+        # garbage collector walk the whole heap on the next searches.
+        intervalles.clear()
         result[agent] = (starts, ends)
     return result
 
@@ -216,7 +238,7 @@ def _datetimes(instants: Iterable[int], duree: int) -> dict[int, dt.datetime]:
 def creneaux_libres(
     plages: Iterable[PlageOuverture],
     absences: Iterable[Absence],
-    occupations: Iterable[Occupation],
+    occupations: Iterable[Occupation] | Occupations,
     jours_fermes: Mapping[int, AbstractSet[dt.date]],
     motif: MotifRegles,
     debut: dt.datetime,
@@ -255,7 +277,7 @@ def creneaux_libres(
 def prochain_creneau_par_site(
     plages: Iterable[PlageOuverture],
     absences: Iterable[Absence],
-    occupations: Iterable[Occupation],
+    occupations: Iterable[Occupation] | Occupations,
     jours_fermes: Mapping[int, AbstractSet[dt.date]],
     motif: MotifRegles,
     debut: dt.datetime,

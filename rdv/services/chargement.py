@@ -3,19 +3,21 @@ number of sites, agents and days searched (two for a collective motif: its sessi
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiosqlite
 from piccolo.engine.postgres import PostgresEngine
 
 from plateforme.db import engine
 from plateforme.errors import NotFound
 from rdv import creneaux
-from rdv.tables import STATUTS_ACTIFS, Absence, Motif, PlageMotif, Rdv, RdvParticipant, StatutRdv
+from rdv.tables import STATUTS_ACTIFS, Absence, Motif, Rdv, RdvParticipant, StatutRdv
 from sites.services.jours_feries import jours_feries
 from sites.tables import Fermeture, Site, SiteService
 
@@ -48,10 +50,12 @@ class Contexte:
     motif: MotifInfo
     plages: list[creneaux.PlageOuverture] = field(default_factory=list)
     absences: list[creneaux.Absence] = field(default_factory=list)
-    occupations: list[creneaux.Occupation] = field(default_factory=list)
+    occupations: creneaux.Occupations = field(default_factory=lambda: creneaux.Occupations({}))
     jours_fermes: dict[int, set[date]] = field(default_factory=dict)
     # A collective motif's sessions: what the public may join instead of the plages.
     sessions: list[creneaux.Session] = field(default_factory=list)
+    # Moving an rdv: its own time does not stand in its way (plus_loin loads without it too).
+    sauf_rdv: int | None = None
 
     def libres(
         self, debut: datetime, fin: datetime, maintenant: datetime
@@ -89,27 +93,55 @@ class Contexte:
             self.motif.fuseau,
         )
 
+    async def plus_loin(
+        self, site_ids: Collection[int], debut: datetime, fin: datetime
+    ) -> Contexte:
+        """The same plages, absences, closed days (or sessions) of these sites only, with
+        the rdvs of their agents in [debut, fin) in place of those loaded: a search that
+        found nothing near enough at these sites looks further without loading the rest
+        again. This context must have been loaded with `fin` at or after this `fin`."""
+        sites = set(site_ids)
+        suite = Contexte(
+            motif=self.motif,
+            plages=[p for p in self.plages if p.site_id in sites],
+            absences=self.absences,
+            jours_fermes=self.jours_fermes,
+            sessions=[s for s in self.sessions if s.site_id in sites],
+            sauf_rdv=self.sauf_rdv,
+        )
+        if suite.plages:
+            agents = sorted({p.agent_id for p in suite.plages})
+            suite.occupations = await _occupations(agents, debut, fin, self.sauf_rdv)
+        return suite
+
 
 _EPOCH_SQL = {
     "postgres": "CAST(EXTRACT(EPOCH FROM {}) AS BIGINT)",
-    "sqlite": "CAST(strftime('%s', {}) AS INTEGER)",
+    # unixepoch() reads the stored text a quarter faster (SQLite 3.38 and later).
+    "sqlite": "unixepoch({})"
+    if sqlite3.sqlite_version_info >= (3, 38)
+    else "CAST(strftime('%s', {}) AS INTEGER)",
 }
+_CONCAT_SQL = {"postgres": "string_agg({}, ',')", "sqlite": "group_concat({}, ',')"}
 
 
 async def _occupations(
     agents: list[int], debut: datetime, fin: datetime, sauf_rdv: int | None
-) -> list[creneaux.Occupation]:
-    """The agents' active rdvs in the window, as busy intervals.
+) -> creneaux.Occupations:
+    """The agents' active rdvs in the window, as busy intervals in epoch seconds.
 
-    The instants come back from the database as epoch seconds: a search loads
-    thousands of rdvs, and Piccolo's parsing of each timestamp into a row dict
-    was most of the cost of "next availability" (bench/RESULTS.md).
+    One row per agent, its instants as integers in one text: a search loads
+    thousands of rdvs, and a Piccolo row dict and datetimes per rdv were most of
+    the cost of "next availability", then the garbage collector walking the
+    heap for the tuples of the rows (bench/RESULTS.md).
     """
-    epoch = _EPOCH_SQL["postgres" if isinstance(engine(), PostgresEngine) else "sqlite"]
+    moteur = "postgres" if isinstance(engine(), PostgresEngine) else "sqlite"
+    epoch = _EPOCH_SQL[moteur]
+    paires = f"{epoch.format('debut')} || ',' || {epoch.format('fin')}"
     statuts = [str(s) for s in STATUTS_ACTIFS]
     sql = (
-        f"SELECT agent, {epoch.format('debut')} AS d, {epoch.format('fin')} AS f FROM rdv"
-        f" WHERE agent IN ({', '.join('{}' for _ in agents)})"
+        f"SELECT agent, {_CONCAT_SQL[moteur].format(paires)}"
+        f" FROM rdv WHERE agent IN ({', '.join('{}' for _ in agents)})"
         f" AND statut IN ({', '.join('{}' for _ in statuts)})"
         " AND debut < {} AND fin > {}"
     )
@@ -118,14 +150,54 @@ async def _occupations(
         # Moving an rdv: its own time does not stand in its way.
         sql += " AND id != {}"
         args.append(sauf_rdv)
-    rows = await Rdv.raw(sql, *args)
-    instant = datetime.fromtimestamp
-    return [
-        creneaux.Occupation(
-            agent_id=row["agent"], debut=instant(row["d"], UTC), fin=instant(row["f"], UTC)
-        )
-        for row in rows
-    ]
+    sql += " GROUP BY agent"
+    return creneaux.Occupations(
+        {int(agent): list(map(int, texte.split(","))) for agent, texte in await lignes(sql, *args)}
+    )
+
+
+async def lignes(sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+    """The rows of a read as tuples, straight from the driver: no Piccolo query to
+    build and no dict per row, for the reads of thousands of rows.
+
+    `sql` has a `{}` for each argument, as Piccolo's `raw()`. It runs on the
+    current transaction's connection if there is one (`lecture()`,
+    `write_transaction()`), else as Piccolo would: a pooled connection on
+    PostgreSQL, a new one on SQLite. SQLite's converters of declared types still
+    apply (a DATE column gives a date).
+    """
+    db = engine()
+    transaction = db.current_transaction.get()
+    if isinstance(db, PostgresEngine):
+        query = sql.format(*(f"${i}" for i in range(1, len(args) + 1)))
+        if transaction is not None:
+            return await transaction.connection.fetch(query, *args)  # type: ignore[no-any-return]
+        if db.pool is not None:
+            async with db.pool.acquire() as connection:
+                return await connection.fetch(query, *args)  # type: ignore[no-any-return]
+        connection = await db.get_new_connection()
+        try:
+            return await connection.fetch(query, *args)  # type: ignore[no-any-return]
+        finally:
+            await connection.close()
+    query = sql.format(*("?" for _ in args))
+    if transaction is not None:
+        return await _lignes_sqlite(transaction.connection, query, args)
+    async with aiosqlite.connect(**db.connection_kwargs) as connection:
+        return await _lignes_sqlite(connection, query, args)
+
+
+async def _lignes_sqlite(
+    connection: aiosqlite.Connection, query: str, args: Sequence[Any]
+) -> Sequence[Sequence[Any]]:
+    cursor = await connection.cursor()
+    try:
+        cursor.row_factory = None  # tuples, not Piccolo's dicts
+        await cursor.execute(query, args)
+        rows: Sequence[Sequence[Any]] = await cursor.fetchall()  # type: ignore[assignment]
+        return rows
+    finally:
+        await cursor.close()
 
 
 async def motif_info(motif_id: int, *, actifs_seulement: bool = True) -> MotifInfo:
@@ -237,10 +309,15 @@ async def charger(
     site_ids: Collection[int] | None = None,
     agent_ids: Collection[int] | None = None,
     sauf_rdv: int | None = None,
+    fin_rdvs: datetime | None = None,
 ) -> Contexte:
     """The plages, absences, rdvs, closures and holidays bearing on `motif` in [debut, fin);
-    for a collective motif, its sessions only: agents open them where they want."""
-    contexte = Contexte(motif=motif)
+    for a collective motif, its sessions only: agents open them where they want.
+
+    With `fin_rdvs`, the rdvs only in [debut, fin_rdvs): a search that may stop
+    there loads the later ones for the sites that need them (`Contexte.plus_loin`).
+    """
+    contexte = Contexte(motif=motif, sauf_rdv=sauf_rdv)
     if motif.collectif:
         contexte.sessions = await sessions(
             motif, debut=debut, fin=fin, site_ids=site_ids, agent_ids=agent_ids
@@ -250,47 +327,43 @@ async def charger(
     premier_jour = debut.astimezone(zone).date() - timedelta(days=1)
     dernier_jour = fin.astimezone(zone).date() + timedelta(days=1)
 
-    plage = PlageMotif.plage
-    query = PlageMotif.select(
-        plage.id.as_alias("id"),
-        plage.agent.id.as_alias("agent_id"),
-        plage.site.id.as_alias("site_id"),
-        plage.heure_debut.as_alias("heure_debut"),
-        plage.heure_fin.as_alias("heure_fin"),
-        plage.premier_jour.as_alias("premier_jour"),
-        plage.rrule.as_alias("rrule"),
-        plage.fin.as_alias("fin"),
-        plage.site.commune.departement.as_alias("departement"),
-    ).where(
-        PlageMotif.motif == motif.id,
-        plage.site.actif.eq(True),
-        plage.agent.actif.eq(True),
-        plage.premier_jour <= dernier_jour,
-        (plage.fin.is_null()) | (plage.fin >= premier_jour),
+    # Raw, for the same reasons as _occupations: every site of a département at once
+    # is a thousand plages. CAST: no Piccolo converter per integer (see there).
+    sql = (
+        "SELECT CAST(p.id AS INTEGER), CAST(p.agent AS INTEGER), CAST(p.site AS INTEGER),"
+        " p.heure_debut, p.heure_fin, p.premier_jour, p.rrule, p.fin, c.departement"
+        " FROM plage_motif pm JOIN plage_ouverture p ON p.id = pm.plage"
+        " JOIN site s ON s.id = p.site JOIN agent a ON a.id = p.agent"
+        " LEFT JOIN commune c ON c.id = s.commune"
+        " WHERE pm.motif = {} AND s.actif = {} AND a.actif = {}"
+        " AND p.premier_jour <= {} AND (p.fin IS NULL OR p.fin >= {})"
     )
-    if site_ids is not None:
-        query = query.where(plage.site.id.is_in(list(site_ids) or [-1]))
-    if agent_ids is not None:
-        query = query.where(plage.agent.id.is_in(list(agent_ids) or [-1]))
-    rows = await query
+    args: list[Any] = [motif.id, True, True, dernier_jour, premier_jour]
+    for colonne, ids in (("p.site", site_ids), ("p.agent", agent_ids)):
+        if ids is not None:
+            ids = list(ids) or [-1]
+            sql += f" AND {colonne} IN ({', '.join('{}' for _ in ids)})"
+            args += ids
+    rows = await lignes(sql, *args)
     if not rows:
         return contexte
     departements: dict[int, str] = {}
-    for row in rows:
+    motif_ids = frozenset({motif.id})
+    for id, agent_id, site_id, heure_debut, heure_fin, jour, rrule, fin_plage, dep in rows:
         contexte.plages.append(
             creneaux.PlageOuverture(
-                id=row["id"],
-                agent_id=row["agent_id"],
-                site_id=row["site_id"],
-                motif_ids=frozenset({motif.id}),
-                heure_debut=row["heure_debut"],
-                heure_fin=row["heure_fin"],
-                premier_jour=row["premier_jour"],
-                rrule=row["rrule"],
-                fin=row["fin"],
+                id=id,
+                agent_id=agent_id,
+                site_id=site_id,
+                motif_ids=motif_ids,
+                heure_debut=heure_debut,
+                heure_fin=heure_fin,
+                premier_jour=jour,
+                rrule=rrule,
+                fin=fin_plage,
             )
         )
-        departements[row["site_id"]] = row["departement"]
+        departements[site_id] = dep
     agents = sorted({p.agent_id for p in contexte.plages})
     sites = sorted(departements)
 
@@ -304,7 +377,7 @@ async def charger(
         for a in absences
     ]
 
-    contexte.occupations = await _occupations(agents, debut, fin, sauf_rdv)
+    contexte.occupations = await _occupations(agents, debut, fin_rdvs or fin, sauf_rdv)
 
     fermetures = await Fermeture.select(Fermeture.site, Fermeture.debut, Fermeture.fin).where(
         Fermeture.site.is_in(sites), Fermeture.debut <= dernier_jour, Fermeture.fin >= premier_jour
@@ -316,7 +389,9 @@ async def charger(
             fermes[fermeture["site"]].add(jour)
             jour += timedelta(days=1)
     annees = range(premier_jour.year, dernier_jour.year + 1)
+    # Read once per département, not once per site (602 sites, one or two départements).
+    feries = {d: jours_feries(d, annees).keys() for d in set(departements.values())}
     for site_id, departement in departements.items():
-        fermes[site_id].update(jours_feries(departement, annees))
+        fermes[site_id].update(feries[departement])
     contexte.jours_fermes = dict(fermes)
     return contexte

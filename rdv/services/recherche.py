@@ -138,7 +138,9 @@ async def prochains_par_site(
     Two passes: the coming eight days for every site, then the rest of the
     window only for the sites still without a créneau. Loading eight weeks of
     every agent's rdvs at once was most of the cost (bench/RESULTS.md); the
-    answer is the same, since a créneau never crosses local midnight.
+    answer is the same, since a créneau never crosses local midnight. The
+    plages, absences and closures are loaded once, for the whole window; only
+    the rdvs are loaded per pass.
     """
     horizon = horizon or maintenant + motif.regles.delai_max
     zone = ZoneInfo(motif.fuseau)
@@ -146,11 +148,13 @@ async def prochains_par_site(
         (maintenant.astimezone(zone) + PREMIERE_PASSE).date(), time.min, tzinfo=zone
     )
     coupure = min(horizon, proche)
-    contexte = await charger(motif, debut=maintenant, fin=coupure, site_ids=site_ids)
+    contexte = await charger(
+        motif, debut=maintenant, fin=horizon, site_ids=site_ids, fin_rdvs=coupure
+    )
     result = contexte.prochains(maintenant, coupure, maintenant)
     restants = [site for site in site_ids if site not in result]
     if restants and coupure < horizon:
-        suite = await charger(motif, debut=coupure, fin=horizon, site_ids=restants)
+        suite = await contexte.plus_loin(restants, coupure, horizon)
         result.update(suite.prochains(coupure, horizon, maintenant))
     return result
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from rdv.creneaux import (
     Creneau,
     MotifRegles,
     Occupation,
+    Occupations,
     PlageOuverture,
     RegleInvalide,
     creneaux_libres,
@@ -995,6 +996,29 @@ def test_prochain_creneau_par_site_is_the_first_creneau_of_each_site(scenario: S
         premiers.setdefault(creneau.site_id, creneau)
 
     assert scenario.prochains() == dict(sorted(premiers.items()))
+
+
+@PROPRIETES
+@given(scenarios(), st.integers(0, 999_999), st.integers(0, 999_999))
+def test_occupations_as_epoch_seconds_give_what_occupation_objects_give(
+    scenario: Scenario, debut_us: int, fin_us: int
+) -> None:
+    # Bounds off the second too: the engine compares the seconds with them.
+    scenario = replace(
+        scenario,
+        debut=scenario.debut + debut_us * MICROSECONDE,
+        fin=scenario.fin + fin_us * MICROSECONDE,
+    )
+    par_agent: dict[int, list[int]] = {}
+    for o in scenario.occupations:
+        par_agent.setdefault(o.agent_id, []).extend(
+            (en_us(o.debut) // 1_000_000, en_us(o.fin) // 1_000_000)
+        )
+    secondes = Occupations(par_agent)
+    en_secondes = replace(scenario, occupations=secondes)  # type: ignore[arg-type]
+    assert len(secondes) == len(scenario.occupations)
+    assert en_secondes.creneaux() == scenario.creneaux()
+    assert en_secondes.prochains() == scenario.prochains()
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,0 +1,81 @@
+"""The next créneau of every site in two passes gives what one load of the whole window gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from plateforme.db import lecture, write_transaction
+from rdv.services.chargement import charger, motif_info
+from rdv.services.recherche import PREMIERE_PASSE, prochains_par_site
+from rdv.tables import Absence, Rdv
+from tests import factories
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+async def insert_rdv(motif: Any, site: Any, agent: Any, debut: datetime, **values: Any) -> None:
+    row = Rdv(
+        motif=motif.id,
+        site=site.id,
+        agent=agent.id,
+        debut=debut,
+        fin=debut + timedelta(minutes=60),
+        code=factories.code(),
+        **values,
+    )
+    async with write_transaction():
+        await row.save()
+
+
+async def test_the_second_pass_finds_what_one_load_of_the_whole_window_finds() -> None:
+    territoire = await factories.territoire()
+    service = await factories.service(territoire)
+    motif = await factories.motif(service, duree_minutes=60, delai_max_jours=40)
+    sites = [await factories.site(territoire, services=[service]) for _ in range(5)]
+    agents = [await factories.agent(territoire) for _ in range(4)]
+    today = datetime.now(PARIS).date()
+    # Every weekday 09:00-10:00, one créneau a day: busy for the first two weeks.
+    await factories.plage(agents[0], sites[0], [motif], heure_debut="09:00", heure_fin="10:00")
+    # The same agent at another site too: a busy interval at one site counts at the other.
+    await factories.plage(agents[0], sites[1], [motif], heure_debut="09:00", heure_fin="11:00")
+    # A plage that starts after the first pass only.
+    await factories.plage(
+        agents[1], sites[2], [motif], premier_jour=today + timedelta(days=20), rrule=None
+    )
+    # Open from today, but away for the first three weeks.
+    await factories.plage(agents[2], sites[3], [motif], heure_debut="14:00", heure_fin="16:00")
+    async with write_transaction():
+        await Absence(
+            agent=agents[2].id,
+            debut=datetime.combine(today, time(), PARIS),
+            fin=datetime.combine(today + timedelta(days=21), time(), PARIS),
+        ).save()
+    # sites[4]: no plage at all.
+    for day in range(15):
+        jour = today + timedelta(days=day)
+        await insert_rdv(motif, sites[0], agents[0], datetime.combine(jour, time(9), PARIS))
+        await insert_rdv(motif, sites[1], agents[0], datetime.combine(jour, time(10), PARIS))
+    # A cancelled rdv leaves its créneau free.
+    await insert_rdv(
+        motif, sites[0], agents[0],
+        datetime.combine(today + timedelta(days=15), time(9), PARIS), statut="excuse",
+    )  # fmt: skip
+
+    ids = [s.id for s in sites]
+    maintenant = datetime.now(UTC)
+    async with lecture():
+        info = await motif_info(motif.id)
+        horizon = maintenant + info.regles.delai_max
+        found = await prochains_par_site(info, ids, maintenant)
+        whole = await charger(info, debut=maintenant, fin=horizon, site_ids=ids)
+    assert found == whole.prochains(maintenant, horizon, maintenant)
+    assert set(found) == {s.id for s in sites[:4]}
+    for site in sites[:4]:
+        # Each of them only found by the second pass.
+        assert found[site.id].debut > maintenant + PREMIERE_PASSE - timedelta(days=1)
+    assert found[sites[2].id].debut.astimezone(PARIS).date() == today + timedelta(days=20)
+    first_free = today + timedelta(days=15)
+    assert found[sites[0].id].debut.astimezone(PARIS).date() >= first_free
+    assert found[sites[3].id].debut.astimezone(PARIS).date() >= today + timedelta(days=21)
