@@ -57,9 +57,24 @@ async def test_sigkill_mid_batch_then_restart_sends_each_message_once(
 
     process = worker("--intervalle", "0.2")
     deadline = time.monotonic() + 30
-    # The fake records from its own thread: poll it.
+    # The fake records from its own thread: poll it. Once a quarter has gone out, the next
+    # sends are accepted and then left hanging (the hard case: the provider has the message,
+    # the worker never hears back), and the worker is killed while they hang.
     while len(faux.recus) < N // 4 and time.monotonic() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.01)
+    faux.bloquer(20, duree=5, apres_reception=True)
+
+    async def en_cours() -> int:
+        return await Message.count().where(
+            Message.territoire == territoire.id, Message.statut == "en_cours"
+        )
+
+    while time.monotonic() < deadline:
+        if await en_cours():
+            await asyncio.sleep(0.3)
+            if await en_cours():
+                break
+        await asyncio.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     got_before = len(faux.recus)
