@@ -35,7 +35,9 @@ TITLE = "Booking under 50 concurrent clients"
 ABOUT = """\
 On a database loaded as in the previous section (the demo and the load of
 `bench/charge_rdv.py`, {rdvs:,} rdvs), uvicorn serves the app in another process (one
-worker, as `make run`). The benchmark process runs {clients} clients on one event loop,
+worker, as `make run`; on PostgreSQL everything is measured again with {workers} workers, as
+production runs it, on créneaux of its own: rows marked ", {workers} workers"). The
+benchmark process runs {clients} clients on one event loop,
 each an `httpx.AsyncClient` with one kept-alive connection. Before the measures, the free
 créneaux are taken from the week views (`recherche.semaine`, 14 days from 2 weeks ahead)
 of the 586 town halls for "{social}" and of the 16 centres for "{pmi}"; each is booked
@@ -62,6 +64,8 @@ créneaux. Afterwards the database is counted: the active rdvs at each contested
 rdv table, the pairs of active rdvs of one agent that overlap."""
 
 CLIENTS = 50
+# On PostgreSQL, the same scenario also runs with this many uvicorn workers.
+WORKERS = 2
 TARGET = Target("p95", 50.0)
 BASE_PHONE = 620_000_000  # +33 6 20 00 00 00 upwards: valid mobiles, none in the load
 
@@ -113,28 +117,48 @@ async def bench(calls: int, runs: int) -> dict[str, Any]:
     try:
         engine = await runner.engine_version()
         label = engine.split()[0]
+        # Production runs several workers on PostgreSQL (DESIGN.md): the same
+        # scenario again with WORKERS of them, on créneaux of their own.
+        configurations = [1, WORKERS] if get_settings().is_postgres else [1]
         # Warm-up included: one more run's worth.
         needed = (runs + 1) * (CLIENTS * rounds + alone)
-        distinct, single = await free_creneaux(charge, needed, (runs + 1) * rounds)
+        contested = (runs + 1) * rounds
+        distinct, single = await free_creneaux(
+            charge, needed * len(configurations), contested * len(configurations)
+        )
         log = Path(tempfile.mkdtemp(prefix="rdv-bench-server-")) / "server.log"
-        with server.running(log) as base_url:
-            clients = [
-                httpx.AsyncClient(
-                    base_url=base_url,
-                    timeout=120,
-                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                )
-                for _ in range(CLIENTS)
-            ]
-            try:
-                started = time.monotonic()
-                measured = await measure(clients, distinct, single, runs, rounds, alone, label)
-                seconds = time.monotonic() - started
-            finally:
-                for client in clients:
-                    await client.aclose()
+        measured: list[Series] = []
+        started = time.monotonic()
+        for number, workers in enumerate(configurations):
+            with server.running(log.with_suffix(f".{workers}"), workers=workers) as base_url:
+                clients = [
+                    httpx.AsyncClient(
+                        base_url=base_url,
+                        timeout=120,
+                        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                    )
+                    for _ in range(CLIENTS)
+                ]
+                try:
+                    measured += await measure(
+                        clients,
+                        distinct[number * needed : (number + 1) * needed],
+                        single[number * contested : (number + 1) * contested],
+                        runs,
+                        rounds,
+                        alone,
+                        label,
+                        workers,
+                    )
+                finally:
+                    for client in clients:
+                        await client.aclose()
+        seconds = time.monotonic() - started
         found = await checks(single)
-        found["server_errors"] = server.errors_logged(log)
+        errors: Counter[str] = Counter()
+        for workers in configurations:
+            errors.update(server.errors_logged(log.with_suffix(f".{workers}")))
+        found["server_errors"] = dict(errors.most_common())
         shutil.rmtree(log.parent)
     finally:
         await db.stop()
@@ -142,7 +166,10 @@ async def bench(calls: int, runs: int) -> dict[str, Any]:
         "engine": engine,
         "rows": rows,
         "charge": charge.as_dict(),
-        "server": server.description(),
+        "server": server.description(
+            " and ".join(map(str, configurations))
+            + (" workers" if configurations != [1] else " worker")
+        ),
         "seconds": seconds,
         "clients": CLIENTS,
         "alone": alone,
@@ -232,11 +259,15 @@ async def measure(
     rounds: int,
     alone: int,
     label: str,
+    workers: int = 1,
 ) -> list[Series]:
-    health = Series(f"GET /health (SELECT 1), {CLIENTS} at once")
-    booking = Series(f"POST /api/rdv, {CLIENTS} at once, distinct créneaux", health.name, TARGET)
-    sequential = Series("POST /api/rdv, 1 client alone")
-    contention = Series(f"POST /api/rdv, {CLIENTS} at once, the same créneau")
+    apres = "" if workers == 1 else f", {workers} workers"
+    health = Series(f"GET /health (SELECT 1), {CLIENTS} at once{apres}")
+    booking = Series(
+        f"POST /api/rdv, {CLIENTS} at once, distinct créneaux{apres}", health.name, TARGET
+    )
+    sequential = Series(f"POST /api/rdv, 1 client alone{apres}")
+    contention = Series(f"POST /api/rdv, {CLIENTS} at once, the same créneau{apres}")
     queue = iter(distinct)
     contested = iter(single)
     numeros = itertools.count()
@@ -285,7 +316,7 @@ async def measure(
     await one_run(record=False)
     for number in range(runs):
         await one_run(record=True)
-        print(f"[{label} booking] run {number + 1}/{runs} done", file=sys.stderr, flush=True)
+        print(f"[{label} booking{apres}] run {number + 1}/{runs} done", file=sys.stderr, flush=True)
     return [health, booking, sequential, contention]
 
 
@@ -330,6 +361,7 @@ def section(results: list[dict[str, Any]]) -> Iterator[str]:
         alone=first["alone"],
         rounds=first["rounds"],
         p95_share=round(0.95 * first["clients"]),
+        workers=WORKERS,
     )
     for result in results:
         yield from ["", f"### {result['engine']}", ""]

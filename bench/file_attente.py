@@ -406,7 +406,8 @@ def server_pid(port: int) -> int:
         except OSError:
             continue
         words = [a.decode(errors="replace") for a in argv]
-        if "plateforme.asgi:app" in words and str(port) in words:
+        serves = "plateforme.asgi:app" in words or words[1:4] == ["-m", "plateforme", "serve"]
+        if serves and str(port) in words:
             return int(entry.name)
     raise RuntimeError(f"no uvicorn process found on port {port}")
 

@@ -29,14 +29,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(log: Path | None = None) -> Iterator[str]:
+def running(log: Path | None = None, workers: int = 1) -> Iterator[str]:
     """The base URL of a ready server, stopped on the way out; its stderr (the errors it
-    logs) goes to `log` when given, else to ours."""
+    logs) goes to `log` when given, else to ours. With several `workers`, uvicorn's
+    supervisor shares the socket between that many processes, as in production."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "plateforme.asgi:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", "1", "--log-level", "warning"]
-    # As `python -m plateforme serve` runs it in production.
-    command += ["--ws-per-message-deflate", "false"]
+    # As production runs it (its uvicorn settings, and the listening socket of several
+    # workers made TCP_NODELAY); the log level is the settings', WARNING (bench.database).
+    command = [sys.executable, "-m", "plateforme", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers)]
     with contextlib.ExitStack() as stack:
         stderr = stack.enter_context(log.open("w")) if log is not None else None
         process = subprocess.Popen(
@@ -82,8 +83,9 @@ def _wait_ready(process: subprocess.Popen[bytes], base_url: str) -> None:
     raise RuntimeError("the server did not become ready in 30 s")
 
 
-def description() -> str:
+def description(workers: str = "1 worker") -> str:
     """What uvicorn's "auto" loop and HTTP parser pick in this virtualenv."""
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    return f"uvicorn {importlib.metadata.version('uvicorn')}, 1 worker, {loop} loop, {http} parser"
+    version = importlib.metadata.version("uvicorn")
+    return f"uvicorn {version}, {workers}, {loop} loop, {http} parser"

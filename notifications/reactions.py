@@ -146,6 +146,13 @@ class _Envoi:
         self.local = rdv.debut.astimezone(ZoneInfo(p.fuseau))
         self.service = rdv.motif.service_nom
         self.lieu = str(rdv.site.get("nom", ""))
+        self._opposition: bool | None = None
+
+    async def opposition(self) -> bool:
+        """Whether the number replied STOP: read once for the confirmation and reminders."""
+        if self._opposition is None:
+            self._opposition = await sortie.oppose(self.p.territoire_id, self.rdv.telephone)
+        return self._opposition
 
     def cle(self, genre: str) -> str:
         return f"rdv:{self.rdv.id}:u{self.usager}:{genre}:s{self.rdv.sequence}"
@@ -165,6 +172,7 @@ class _Envoi:
             urgent=urgent,
             rdv=self.rdv.id,
             usager=self.usager,
+            opposition=await self.opposition(),
         )
 
     async def email(self, genre: str, titre: str) -> None:
@@ -219,6 +227,7 @@ class _Envoi:
                 expire_at=self.rdv.debut,
                 rdv=self.rdv.id,
                 usager=self.usager,
+                opposition=await self.opposition(),
             )
 
     @property

@@ -106,10 +106,13 @@ def _cmd_create_admin(args: argparse.Namespace) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> None:
+    import socket
+
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     settings = get_settings()
-    uvicorn.run(
+    config = uvicorn.Config(
         "plateforme.asgi:app",
         host=args.host or settings.host,
         port=args.port or settings.port,
@@ -120,6 +123,21 @@ def _cmd_serve(args: argparse.Namespace) -> None:
         # memory per socket for nothing (bench/RESULTS.md).
         ws_per_message_deflate=False,
     )
+    if config.workers <= 1:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:
+            raise SystemExit(3)  # uvicorn's STARTUP_FAILURE, as uvicorn.run
+        return
+    # Several workers share a socket that uvicorn binds with protocol 0: the accepted
+    # connections inherit it, asyncio then leaves Nagle's algorithm on, and every answer
+    # on a kept-alive connection after the first waits ~40 ms for the client's delayed
+    # ACK (Kludex/uvicorn#3149; bench/RESULTS.md). The same socket, told it is TCP.
+    bound = config.bind_socket()
+    sock = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.set_inheritable(True)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def _cmd_envoyer(args: argparse.Namespace) -> None:

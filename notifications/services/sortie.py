@@ -14,6 +14,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from piccolo.engine.sqlite import SQLiteEngine
+
 from notifications import textes
 from notifications.tables import (
     Canal,
@@ -22,6 +24,7 @@ from notifications.tables import (
     ParametresNotification,
     StatutMessage,
 )
+from plateforme.db import engine
 from sites.tables import Territoire
 
 
@@ -146,16 +149,24 @@ async def ecrire(
     rdv: int | None = None,
     ticket: int | None = None,
     usager: int | None = None,
+    opposition: bool | None = None,
 ) -> bool:
-    """Write one message in the caller's transaction; False when it is not to be sent."""
+    """Write one message in the caller's transaction; False when it is not to be sent
+    (a number that replied STOP, or a key already written).
+
+    `opposition`: whether this number replied STOP, when the caller has read it
+    already (`oppose`) for several messages to one number."""
     if not destinataire:
         return False
-    if canal == Canal.sms and await oppose(p.territoire_id, destinataire):
-        return False
-    if await Message.exists().where(Message.cle == cle):
+    if canal == Canal.sms:
+        if opposition is None:
+            opposition = await oppose(p.territoire_id, destinataire)
+        if opposition:
+            return False
+    if not _insert_dit_si_ecrit() and await Message.exists().where(Message.cle == cle):
         return False
     mesure = textes.mesurer(texte) if canal == Canal.sms else None
-    await Message.insert(
+    ecrit = await Message.insert(
         Message(
             territoire=p.territoire_id,
             canal=canal,
@@ -177,7 +188,15 @@ async def ecrire(
             encodage=mesure.encodage if mesure else "",
         )
     ).on_conflict(action="DO NOTHING")
-    return True
+    # The insert returns the new row's id, none when the key was there: no query before.
+    return bool(ecrit)
+
+
+def _insert_dit_si_ecrit() -> bool:
+    """Whether an insert that did nothing returns no row: RETURNING, but SQLite has it
+    from 3.35 only (Piccolo then reads the last rowid instead)."""
+    db = engine()
+    return not isinstance(db, SQLiteEngine) or db.get_version_sync() >= 3.35
 
 
 async def annuler_en_attente(

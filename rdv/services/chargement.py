@@ -244,14 +244,20 @@ async def motif_info(motif_id: int, *, actifs_seulement: bool = True) -> MotifIn
 
 async def site_du_motif(motif: MotifInfo, site_id: int) -> dict[str, Any]:
     """The site, if active, of the motif's territoire and offering its service; else 404."""
+    offrant = SiteService.select(SiteService.site).where(
+        SiteService.site == site_id, SiteService.service == motif.service_id
+    )
     site = (
         await Site.select(Site.id, Site.nom, Site.adresse)
-        .where(Site.id == site_id, Site.actif.eq(True), Site.territoire == motif.territoire_id)
+        .where(
+            Site.id == site_id,
+            Site.actif.eq(True),
+            Site.territoire == motif.territoire_id,
+            Site.id.is_in(offrant),  # one query, not a second one for the service
+        )
         .first()
     )
-    if site is None or not await SiteService.exists().where(
-        SiteService.site == site_id, SiteService.service == motif.service_id
-    ):
+    if site is None:
         raise NotFound("Ce lieu ne propose pas ce motif.", code="site_inconnu")
     return site
 
