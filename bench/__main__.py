@@ -23,6 +23,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # on a database of its own and has TITLE, section(results) and targets(result): see
 # bench/runner.py.
 BENCHMARKS = ("bench.nearest_sites", "bench.rdv_search", "bench.booking", "bench.file_attente")
+BENCHMARKS += ("bench.notifications",)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
