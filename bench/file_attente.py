@@ -56,6 +56,8 @@ COUNTER_CLIENTS = 50  # one per load site, each its own agent at its own counter
 READER_CLIENTS = 100
 CLIENTS = KIOSK_CLIENTS + COUNTER_CLIENTS + READER_CLIENTS
 PACED_THINK = 5.0  # seconds, the mean think time of the paced phase
+# On PostgreSQL the queue operations run again with this many uvicorn workers.
+WORKERS = 2
 SEED = 2026
 HAUTE_GARONNE = "Conseil départemental de la Haute-Garonne"
 PASSWORD = "mot de passe du banc d'essai"
@@ -845,10 +847,24 @@ async def load_phase(
     return send.done, seconds
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process (all its threads), in seconds."""
+def cpu_seconds(pid: int | list[int]) -> float:
+    """User and system CPU time of a process (all its threads), or of several, in seconds."""
+    if isinstance(pid, list):
+        return sum(cpu_seconds(p) for p in pid)
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(supervisor: int) -> list[int]:
+    """The processes uvicorn's supervisor started (its workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(stat[1]) == supervisor:
+                    found.append(int(entry.name))
+    return sorted(found)
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -859,9 +875,9 @@ def machine_ticks() -> tuple[int, int]:
 
 
 @contextlib.contextmanager
-def cpu_used(pid: int, load: Load, phase: str) -> Iterator[None]:
-    """Records the server process's CPU (% of one core) and the machine's (% of all its
-    cores) over the block."""
+def cpu_used(pid: int | list[int], load: Load, phase: str) -> Iterator[None]:
+    """Records the server process's CPU (% of one core; of its workers together) and the
+    machine's (% of all its cores) over the block."""
     cpu, (busy, total), started = cpu_seconds(pid), machine_ticks(), time.monotonic()
     yield
     elapsed = time.monotonic() - started
@@ -1068,6 +1084,12 @@ async def bench(calls: int, runs: int) -> dict[str, Any]:
                 await client.close()
         server_errors = server.errors_logged(log)
         excerpt = _first_traceback(log) if server_errors else ""
+        workers_load: Load | None = None
+        workers_errors: dict[str, int] = {}
+        if get_settings().is_postgres:
+            workers_load, workers_errors = await load_with_workers(
+                setup, plan, runs, rng, workdir, screen_site, label
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return {
@@ -1075,7 +1097,11 @@ async def bench(calls: int, runs: int) -> dict[str, Any]:
         "rows": rows,
         "setup": setup.counts,
         "prepared_seconds": setup.seconds,
-        "server": server.description(),
+        "server": server.description(
+            f"1 worker (and {WORKERS} for the queue operations)"
+            if get_settings().is_postgres
+            else "1 worker"
+        ),
         "seconds": seconds,
         "open_files": open_files,
         "plan": vars(plan),
@@ -1091,7 +1117,57 @@ async def bench(calls: int, runs: int) -> dict[str, Any]:
         "memory": memory,
         "server_errors": server_errors,
         "server_error_excerpt": excerpt,
+        "workers": WORKERS if workers_load is not None else None,
+        "load_workers": load_summary(workers_load) if workers_load is not None else None,
+        "server_errors_workers": workers_errors,
     }
+
+
+async def load_with_workers(
+    setup: Setup,
+    plan: Plan,
+    runs: int,
+    rng: random.Random,
+    workdir: Path,
+    screen_site: dict[int, int],
+    label: str,
+) -> tuple[Load, dict[str, int]]:
+    """The queue operations (alone, paced, closed) again on WORKERS uvicorn workers, as
+    production runs on PostgreSQL, the screens connected as before; no calls measured."""
+    log = workdir / f"server-{WORKERS}-workers.log"
+    load = Load()
+    with server.running(log, workers=WORKERS) as base_url:
+        port = int(base_url.rsplit(":", 1)[1])
+        progress: list[str] = []
+        admin, clients = await open_clients(base_url, setup, progress)
+        pids = worker_pids(server_pid(port))
+        _progress(label, f"{WORKERS} workers ({pids}): {progress[-1]}")
+        await alone_phase(clients, 3)
+        await load_phase(clients, 2.0, 0.0, rng)
+        screens = workdir / f"{WORKERS}-workers"
+        screens.mkdir()
+        async with Control(screens / "control.sock", screen_site) as control:
+            async with processes(screens, port, setup, control):
+                await control.until("ready", SCREEN_PROCESSES, 600)
+                await asyncio.sleep(2)
+                await load_phase(clients, 1.0, 0.0, rng)
+                for number in range(runs):
+                    with cpu_used(pids, load, "alone"):
+                        started = time.monotonic()
+                        done = await alone_phase(clients, plan.alone)
+                        took = time.monotonic() - started
+                    record_phase(load, "alone", done, took)
+                    with cpu_used(pids, load, "paced"):
+                        done, took = await load_phase(clients, plan.paced_seconds, PACED_THINK, rng)
+                    record_phase(load, "paced", done, took)
+                    with cpu_used(pids, load, "closed"):
+                        done, took = await load_phase(clients, plan.closed_seconds, 0.0, rng)
+                    record_phase(load, "closed", done, took)
+                    _progress(label, f"{WORKERS} workers: run {number + 1}/{runs} done")
+                await control.stop()
+        for client in [admin, *clients.all()]:
+            await client.close()
+    return load, server.errors_logged(log)
 
 
 def _first_traceback(log: Path, lines: int = 40) -> str:
@@ -1238,10 +1314,10 @@ def _met(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
-def server_errors_under_load(result: dict[str, Any]) -> int:
+def server_errors_under_load(result: dict[str, Any], key: str = "load") -> int:
     return sum(
         n
-        for phase in result["load"].values()
+        for phase in result[key].values()
         for row in phase["rows"]
         if row["op"] == "all"
         for answer, n in row["answers"].items()
@@ -1284,6 +1360,14 @@ def section(results: list[dict[str, Any]]) -> Iterator[str]:
             logged = ", ".join(f"{n} × `{name}`" for name, n in result["server_errors"].items())
             yield ""
             yield f"Errors in the server's log: {logged}."
+        if result.get("load_workers"):
+            yield from _load_section(result, "load_workers")
+            if result["server_errors_workers"]:
+                logged = ", ".join(
+                    f"{n} × `{name}`" for name, n in result["server_errors_workers"].items()
+                )
+                yield ""
+                yield f"Errors in the log of the {result['workers']} workers: {logged}."
     yield ""
     yield FINDINGS
 
@@ -1353,11 +1437,20 @@ def _calls_section(result: dict[str, Any]) -> Iterator[str]:
     )
 
 
-def _load_section(result: dict[str, Any]) -> Iterator[str]:
+def _load_section(result: dict[str, Any], key: str = "load") -> Iterator[str]:
     yield ""
-    yield "**Queue operations.**"
+    if key == "load":
+        yield "**Queue operations.**"
+    else:
+        yield (
+            f"**Queue operations, {result['workers']} uvicorn workers** (as production runs on"
+            " PostgreSQL: `python -m plateforme serve --workers"
+            f" {result['workers']}`), the same three phases after the ones above, the screens"
+            " connected again, no calls measured; the CPU of the server is that of its"
+            " workers together."
+        )
     for phase, title in PHASES.items():
-        data = result["load"].get(phase)
+        data = result[key].get(phase)
         if data is None:
             continue
         target = phase != "alone"
@@ -1388,7 +1481,7 @@ def _load_section(result: dict[str, Any]) -> Iterator[str]:
     yield ""
     yield (
         "Server errors (5xx, or a connection lost) in the three phases:"
-        f" **{server_errors_under_load(result)}**. For context, {THE_Q}."
+        f" **{server_errors_under_load(result, key)}**. For context, {THE_Q}."
     )
 
 
@@ -1462,6 +1555,28 @@ def targets(result: dict[str, Any]) -> Iterator[dict[str, Any]]:
         "measured": str(errors),
         "met": errors == 0,
     }
+    if result.get("load_workers"):
+        workers = result["workers"]
+        for phase in ("closed", "paced"):
+            rows = result["load_workers"][phase]["rows"]
+            overall = next(r for r in rows if r["op"] == "all")
+            for target in (OPS_MEDIAN, OPS_P99):
+                yield {
+                    "benchmark": f"queue operations, {PHASES[phase]}, {target.stat},"
+                    f" {workers} workers",
+                    "engine": engine,
+                    "target": target.text(),
+                    "measured": f"{overall['figures'][target.stat]:.1f} ms",
+                    "met": target.met(overall["figures"]),
+                }
+        errors = server_errors_under_load(result, "load_workers")
+        yield {
+            "benchmark": f"server errors (5xx) of the queue operations, {workers} workers",
+            "engine": engine,
+            "target": "0",
+            "measured": str(errors),
+            "met": errors == 0,
+        }
     peak = _peak_connected(result)
     yield {
         "benchmark": f"server RSS, {result['connect']['app']:,} screens connected",

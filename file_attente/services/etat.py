@@ -42,10 +42,11 @@ def _heures(plages: Any) -> str:
 
 async def etat_public(site_id: int, maintenant: datetime | None = None) -> dict[str, Any]:
     maintenant = maintenant or lieux.utc_now()
-    site = await lieux.site_info(site_id)
-    jour = site.jour(maintenant)
-    local = site.maintenant_local(maintenant)
+    # Every read from one snapshot: one SQLite connection, not two.
     async with lecture():
+        site = await lieux.site_info(site_id)
+        jour = site.jour(maintenant)
+        local = site.maintenant_local(maintenant)
         files = await files_du_site(site_id)
         compte = await tickets.en_attente_par_file(site_id, jour)
         guichets = await tickets.guichets_ouverts(site_id)

@@ -168,8 +168,9 @@ async def emettre(
     maintenant = maintenant or lieux.utc_now()
     if telephone:
         telephone = mobile_e164(telephone, field="telephone")
-    file = await file_du_site(file_id, site_id)
-    site = await lieux.site_info(file["site"])
+    async with lecture():
+        file = await file_du_site(file_id, site_id)
+        site = await lieux.site_info(file["site"])
     async with write_transaction():
         emis = await emettre_dans_transaction(
             file,
@@ -181,8 +182,11 @@ async def emettre(
             agent_id=agent_id,
             maintenant=maintenant,
         )
-    await publier_emis(site.id, file["id"], emis["code"], maintenant)
-    return await ticket_emis(emis["id"], maintenant)
+    # After the commit, the event's counts and the answer from one snapshot (one SQLite
+    # connection, not three).
+    async with lecture():
+        await publier_emis(site.id, file["id"], emis["code"], maintenant, site=site)
+        return await ticket_emis(emis["id"], maintenant)
 
 
 async def ticket_emis(ticket_id: int, maintenant: datetime) -> TicketEmis:
@@ -275,10 +279,17 @@ async def en_attente_par_file(site_id: int, jour: date) -> dict[int, int]:
     return {int(r["file"]): int(r["n"]) for r in rows}
 
 
-async def publier(site_id: int, evenement: dict[str, Any], maintenant: datetime) -> None:
-    """Publish one ticket event with the site's fresh waiting counts."""
+async def publier(
+    site_id: int,
+    evenement: dict[str, Any],
+    maintenant: datetime,
+    *,
+    site: lieux.SiteInfo | None = None,
+) -> None:
+    """Publish one ticket event with the site's fresh waiting counts (`site`: its info, when
+    the caller has read it already)."""
     async with lecture():
-        site = await lieux.site_info(site_id)
+        site = site or await lieux.site_info(site_id)
         compte = await en_attente_par_file(site_id, site.jour(maintenant))
     evenement = {
         **evenement,
@@ -289,8 +300,17 @@ async def publier(site_id: int, evenement: dict[str, Any], maintenant: datetime)
     evenements.publier(evenements.canal_site(site_id), evenement)
 
 
-async def publier_emis(site_id: int, file_id: int, code: str, maintenant: datetime) -> None:
-    await publier(site_id, {"type": "ticket.emis", "file": file_id, "ticket": code}, maintenant)
+async def publier_emis(
+    site_id: int,
+    file_id: int,
+    code: str,
+    maintenant: datetime,
+    *,
+    site: lieux.SiteInfo | None = None,
+) -> None:
+    await publier(
+        site_id, {"type": "ticket.emis", "file": file_id, "ticket": code}, maintenant, site=site
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +401,12 @@ STATUTS_LIBELLES = {
 async def etat_ticket(jeton: str, maintenant: datetime | None = None) -> dict[str, Any]:
     """What the holder of a ticket sees on its public page: no personal data."""
     maintenant = maintenant or lieux.utc_now()
+    # The ticket and its position from one snapshot (one SQLite connection, not two).
+    async with lecture():
+        return await _etat_ticket(jeton, maintenant)
+
+
+async def _etat_ticket(jeton: str, maintenant: datetime) -> dict[str, Any]:
     row = (
         await Ticket.select(
             Ticket.id,
