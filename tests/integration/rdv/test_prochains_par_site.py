@@ -10,6 +10,7 @@ from plateforme.db import lecture, write_transaction
 from rdv.services.chargement import charger, motif_info
 from rdv.services.recherche import PREMIERE_PASSE, prochains_par_site
 from rdv.tables import Absence, Rdv
+from sites.services.jours_feries import jours_feries
 from tests import factories
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -40,10 +41,12 @@ async def test_the_second_pass_finds_what_one_load_of_the_whole_window_finds() -
     await factories.plage(agents[0], sites[0], [motif], heure_debut="09:00", heure_fin="10:00")
     # The same agent at another site too: a busy interval at one site counts at the other.
     await factories.plage(agents[0], sites[1], [motif], heure_debut="09:00", heure_fin="11:00")
-    # A plage that starts after the first pass only.
-    await factories.plage(
-        agents[1], sites[2], [motif], premier_jour=today + timedelta(days=20), rrule=None
-    )
+    # A plage of one day after the first pass only (a working day: not Christmas).
+    feries = jours_feries(territoire.code, [today.year, today.year + 1])
+    jour_unique = today + timedelta(days=20)
+    while jour_unique.weekday() >= 5 or jour_unique in feries:
+        jour_unique += timedelta(days=1)
+    await factories.plage(agents[1], sites[2], [motif], premier_jour=jour_unique, rrule=None)
     # Open from today, but away for the first three weeks.
     await factories.plage(agents[2], sites[3], [motif], heure_debut="14:00", heure_fin="16:00")
     async with write_transaction():
@@ -75,7 +78,7 @@ async def test_the_second_pass_finds_what_one_load_of_the_whole_window_finds() -
     for site in sites[:4]:
         # Each of them only found by the second pass.
         assert found[site.id].debut > maintenant + PREMIERE_PASSE - timedelta(days=1)
-    assert found[sites[2].id].debut.astimezone(PARIS).date() == today + timedelta(days=20)
+    assert found[sites[2].id].debut.astimezone(PARIS).date() == jour_unique
     first_free = today + timedelta(days=15)
     assert found[sites[0].id].debut.astimezone(PARIS).date() >= first_free
     assert found[sites[3].id].debut.astimezone(PARIS).date() >= today + timedelta(days=21)
