@@ -10,10 +10,10 @@ The loop of `python -m plateforme envoyer --intervalle S` is `traiter_lot(); sle
 sleeps after every batch, full or not. `--pause-si-plein` does the same; without it, the
 loop goes straight on after a full batch and pauses only when the queue was short.
 
-The providers share one HTTP client (`registre.client_http()`: httpx's default pool keeps
-20 connections alive, so that with more than 20 sends at once the others open a new
-connection each time). `--connexions N` installs, through the app's own hook
-(`registre.utiliser_client`, as its lifespan does), a shared client keeping N alive.
+The providers take in turn the HTTP clients of `registre.client_http()` (10 clients keeping
+5 connections alive each). `--connexions N` installs instead, through
+`registre.utiliser_client`, one shared client keeping N alive (httpcore's pool bookkeeping
+grows with the square of its connections: see registre.py).
 """
 
 from __future__ import annotations
@@ -71,21 +71,25 @@ async def main(args: argparse.Namespace) -> None:
     from plateforme.settings import get_settings
 
     chrono = Chrono()
-    reclames: list[int] = []  # per claim (round)
+    reclames: list[int] = []  # per claim
     lots: list[int] = []  # per traiter_lot
-    reclamer = envoi.reclamer
+    reclamer = envoi._reclamer_et_ecrire
 
-    async def reclamer_compte(*a: Any, **k: Any) -> list[dict[str, Any]]:
-        lot = await reclamer(*a, **k)
-        reclames.append(len(lot))
-        return lot
+    async def reclamer_compte(*a: Any, **k: Any) -> tuple[int, list[dict[str, Any]]]:
+        nombre, lot = await reclamer(*a, **k)
+        reclames.append(nombre)
+        return nombre, lot
 
     # traiter_lot and _un look these up in the module at each call.
-    envoi.reclamer = chrono.envelopper("claim (reclamer)", reclamer_compte)  # type: ignore[assignment]
+    envoi._reclamer_et_ecrire = chrono.envelopper(
+        "claim + results (_reclamer_et_ecrire)", reclamer_compte
+    )  # type: ignore[assignment]
     envoi.expirer = chrono.envelopper("expire (expirer)", envoi.expirer)  # type: ignore[assignment]
     envoi.reconcilier = chrono.envelopper("reconcile (reconcilier)", envoi.reconcilier)  # type: ignore[assignment]
     envoi._un = chrono.envelopper("one message (_un)", envoi._un)  # type: ignore[assignment]
-    envoi._envoye = chrono.envelopper("UPDATE sent (_envoye)", envoi._envoye)  # type: ignore[assignment]
+    envoi.Ecritures.ecrire = chrono.envelopper(
+        "UPDATEs of the results (Ecritures.ecrire)", envoi.Ecritures.ecrire
+    )  # type: ignore[method-assign]
     SmsFactor.envoyer = chrono.envelopper("HTTP send (SmsFactor.envoyer)", SmsFactor.envoyer)  # type: ignore[method-assign]
 
     arret = asyncio.Event()
@@ -102,7 +106,7 @@ async def main(args: argparse.Namespace) -> None:
             avant, deja = time.perf_counter(), len(reclames)
             await envoi.traiter_lot(limite=args.limite, concurrence=args.concurrence)
             chrono.ajouter("batch (traiter_lot)", time.perf_counter() - avant)
-            # traiter_lot claims in rounds of `concurrence`, up to `limite` in all.
+            # traiter_lot claims as places free, up to `limite` in all.
             lot = sum(reclames[deja:])
             lots.append(lot)
             if args.pause_si_plein or lot < args.limite:

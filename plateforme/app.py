@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     taches = [
         Tache("cloture_files", cloturer, secondes=60),
-        Tache("envoi_messages", envoi.traiter_lot, secondes=settings.outbox_intervalle),
+        Tache("envoi_messages", envoi.tour, secondes=settings.outbox_intervalle),
         Tache("retention", retention.appliquer, secondes=3600),
     ]
     channels = channels_plugin(settings)

@@ -153,7 +153,7 @@ def _cmd_envoyer(args: argparse.Namespace) -> None:
             )
             return
         while True:
-            await envoi.traiter_lot()
+            await envoi.tour()
             await asyncio.sleep(args.intervalle)
 
     asyncio.run(_with_engine(work))

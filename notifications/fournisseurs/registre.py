@@ -18,6 +18,7 @@ rdv) while someone fixes the configuration, instead of failing for good.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -83,20 +84,36 @@ class ParametresFournisseurs(Protocol):
 
 
 _client: httpx.AsyncClient | None = None
+_clients: list[httpx.AsyncClient] = []
+_suivant = itertools.count()
+
+# The outbox worker keeps up to 50 sends in flight (envoi.CONCURRENCE). httpcore 1.0's pool
+# walks all its connections, asking each whether it is idle for each of them, at every
+# request and every release (O(n²) in the connections; encode/httpcore#1035, still open):
+# one client keeping 50 connections alive spent more CPU on that bookkeeping than on the
+# sends themselves. So the providers take in turn clients of a few connections each.
+CLIENTS = 10
+CONNEXIONS_PAR_CLIENT = 5
+CONNEXIONS_MAX_PAR_CLIENT = 10
 
 
 def utiliser_client(client: httpx.AsyncClient | None) -> None:
-    """Install the app's shared HTTP client (from its lifespan); None forgets it."""
+    """Install one HTTP client for every provider (tests); None goes back to our own."""
     global _client
     _client = client
 
 
 def client_http() -> httpx.AsyncClient:
-    """The shared HTTP client, created on first use when the app installed none."""
-    global _client
-    if _client is None or _client.is_closed:
-        _client = httpx.AsyncClient(timeout=10.0)
-    return _client
+    """The HTTP client for the next provider: the one installed, else the next of ours."""
+    if _client is not None and not _client.is_closed:
+        return _client
+    if not _clients or any(client.is_closed for client in _clients):
+        limites = httpx.Limits(
+            max_connections=CONNEXIONS_MAX_PAR_CLIENT,
+            max_keepalive_connections=CONNEXIONS_PAR_CLIENT,
+        )
+        _clients[:] = [httpx.AsyncClient(timeout=10.0, limits=limites) for _ in range(CLIENTS)]
+    return _clients[next(_suivant) % CLIENTS]
 
 
 # A territoire's admin names the variables holding its keys, but only among those the

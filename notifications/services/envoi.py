@@ -12,11 +12,16 @@ Each run (every few seconds, from the scheduler, on any number of processes):
    provider's docstring for what it lets us know.
 3. Claim due messages atomically — one conditional UPDATE ... RETURNING, over
    `FOR UPDATE SKIP LOCKED` rows on PostgreSQL, inside an IMMEDIATE transaction
-   on SQLite — so that two workers never claim the same row.
-4. Send them concurrently (bounded), and record each result with an UPDATE
-   conditional on our claim: sent; retried later with exponential backoff (or
-   the provider's Retry-After) on errors that may pass; failed for good on
-   final errors or after `TENTATIVES_MAX` tries.
+   on SQLite — so that two workers never claim the same row. SMS to a number that
+   replied STOP since the message was written are cancelled in the same transaction.
+4. Send them concurrently, keeping up to `concurrence` sends in flight: a message is
+   claimed only when a place frees, just before it is sent, so that its claim is never
+   older than one send's timeout (far less than the lease). Each result is recorded with
+   an UPDATE conditional on our claim — sent; retried later with exponential backoff (or
+   the provider's Retry-After) on errors that may pass; failed for good on final errors
+   or after `TENTATIVES_MAX` tries — in the transaction of the next claim: a few
+   transactions a second instead of several per message. A worker killed before it
+   recorded a result leaves the message claimed, and step 2 asks the provider about it.
 """
 
 from __future__ import annotations
@@ -55,8 +60,8 @@ def bail() -> timedelta:
 TENTATIVES_MAX = 20
 BACKOFF_BASE = 30.0
 BACKOFF_MAX = 3600.0
-LOT = 200
-CONCURRENCE = 20
+LOT = 1000
+CONCURRENCE = 50
 
 Fournisseur = Any
 Resolveur = Callable[[sortie.Parametres, str], Awaitable[Fournisseur]]
@@ -73,6 +78,7 @@ def backoff(tentatives: int, *, retry_after: float | None = None) -> float:
 
 @dataclass
 class Rapport:
+    reclames: int = 0
     envoyes: int = 0
     reessais: int = 0
     echecs: int = 0
@@ -119,19 +125,22 @@ async def expirer(maintenant: datetime) -> int:
     return len(rows)
 
 
-async def reclamer(maintenant: datetime, limite: int = LOT) -> list[dict[str, Any]]:
-    """Claim due messages for this worker; nobody else can claim them until `bail()` passes."""
+def _sql_reclamer(limite: int) -> str:
     skip_locked = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
-    sql = (
+    return (
         "UPDATE message SET statut = 'en_cours', verrou_at = {}, tentatives = tentatives + 1 "
         "WHERE id IN (SELECT id FROM message WHERE statut = 'en_attente' AND du_at <= {} "
         f"ORDER BY du_at LIMIT {int(limite)}{skip_locked}) "
         "RETURNING id, territoire, canal, genre, destinataire, sujet, texte, ics, reference, "
         "tentatives, urgent, verrou_at, segments, a_verifier, expire_at"
     )
+
+
+async def reclamer(maintenant: datetime, limite: int = LOT) -> list[dict[str, Any]]:
+    """Claim due messages for this worker; nobody else can claim them until `bail()` passes."""
     # Piccolo's SQLite adapter stores datetimes as UTC ISO strings, as the columns are.
     async with write_transaction():
-        return list(await Message.raw(sql, maintenant, maintenant))
+        return list(await Message.raw(_sql_reclamer(limite), maintenant, maintenant))
 
 
 def _a_nous(row: dict[str, Any]) -> Any:
@@ -144,14 +153,33 @@ def _a_nous(row: dict[str, Any]) -> Any:
     )
 
 
-async def _liberer(
+class Ecritures:
+    """Results of sends waiting to be recorded, each an UPDATE conditional on our claim;
+    `ecrire()` runs them inside the caller's transaction (the next claim's)."""
+
+    def __init__(self) -> None:
+        self._en_attente: list[tuple[dict[str, Any], dict[Any, Any]]] = []
+
+    def __len__(self) -> int:
+        return len(self._en_attente)
+
+    def ajouter(self, row: dict[str, Any], values: dict[Any, Any]) -> None:
+        self._en_attente.append((row, values))
+
+    async def ecrire(self) -> None:
+        en_attente, self._en_attente = self._en_attente, []
+        for row, values in en_attente:
+            await Message.update(values).where(_a_nous(row))
+
+
+def _liberer(
     row: dict[str, Any],
     du_at: datetime,
     erreur: str = "",
     *,
     a_verifier: bool | None = None,
     essai_compte: bool = True,
-) -> None:
+) -> dict[Any, Any]:
     """Give a claimed message back to the queue (retry later, quiet hours)."""
     values: dict[Any, Any] = {Message.statut: StatutMessage.en_attente, Message.du_at: du_at}
     if a_verifier is not None:
@@ -161,10 +189,11 @@ async def _liberer(
     if not essai_compte:
         # Held back (quiet hours) without reaching the provider: not a try.
         values[Message.tentatives] = Message.tentatives - 1
-    await Message.update(values).where(_a_nous(row))
+    return values
 
 
-async def _envoye(row: dict[str, Any], fournisseur: str, resultat: Resultat, at: datetime) -> None:
+def _envoye(fournisseur: str, resultat: Resultat, at: datetime) -> dict[Any, Any]:
+    # Conditional on our claim: a delivery report may already have marked it delivered.
     values: dict[Any, Any] = {
         Message.statut: StatutMessage.envoye,
         Message.fournisseur: fournisseur,
@@ -175,18 +204,21 @@ async def _envoye(row: dict[str, Any], fournisseur: str, resultat: Resultat, at:
     }
     if resultat.segments:
         values[Message.segments] = resultat.segments
-    # Conditional: a delivery report may already have marked it delivered.
-    await Message.update(values).where(_a_nous(row))
+    return values
 
 
-async def _echec(row: dict[str, Any], fournisseur: str, erreur: str) -> None:
-    await Message.update(
-        {
-            Message.statut: StatutMessage.echec,
-            Message.fournisseur: fournisseur,
-            Message.derniere_erreur: erreur[:1000],
-        }
-    ).where(_a_nous(row))
+def _echec(fournisseur: str, erreur: str) -> dict[Any, Any]:
+    return {
+        Message.statut: StatutMessage.echec,
+        Message.fournisseur: fournisseur,
+        Message.derniere_erreur: erreur[:1000],
+    }
+
+
+async def _parametres(territoire: int, cache: dict[int, sortie.Parametres]) -> sortie.Parametres:
+    if territoire not in cache:
+        cache[territoire] = await sortie.parametres(territoire)
+    return cache[territoire]
 
 
 async def _un(
@@ -195,21 +227,14 @@ async def _un(
     rapport: Rapport,
     maintenant: datetime,
     cache: dict[int, sortie.Parametres],
+    ecritures: Ecritures,
 ) -> None:
-    if row["territoire"] not in cache:
-        cache[row["territoire"]] = await sortie.parametres(row["territoire"])
-    p = cache[row["territoire"]]
+    """Send one claimed message; its result goes to `ecritures`."""
+    p = await _parametres(row["territoire"], cache)
     if not row["urgent"] and sortie.en_silence(maintenant, p):
-        await _liberer(row, sortie.fin_du_silence(maintenant, p), essai_compte=False)
-        return
-    if row["canal"] == Canal.sms and await OppositionSms.exists().where(
-        OppositionSms.territoire == p.territoire_id,
-        OppositionSms.telephone == row["destinataire"],
-    ):
-        await Message.update(
-            {Message.statut: StatutMessage.annule, Message.derniere_erreur: "STOP"}
-        ).where(_a_nous(row))
-        rapport.annules += 1
+        ecritures.ajouter(
+            row, _liberer(row, sortie.fin_du_silence(maintenant, p), essai_compte=False)
+        )
         return
     fournisseur = await resoudre(p, row["canal"])
     sortant = _sortant(row, p)
@@ -220,13 +245,12 @@ async def _un(
         except NonVerifiable:
             deja = None
         except ErreurFournisseur as error:
-            await _liberer(
-                row, maintenant + timedelta(seconds=backoff(row["tentatives"])), str(error)
-            )
+            delai = backoff(row["tentatives"])
+            ecritures.ajouter(row, _liberer(row, maintenant + timedelta(seconds=delai), str(error)))
             rapport.reessais += 1
             return
         if deja is not None:
-            await _envoye(row, fournisseur.nom, deja, datetime.now(UTC))
+            ecritures.ajouter(row, _envoye(fournisseur.nom, deja, datetime.now(UTC)))
             rapport.reconcilies += 1
             return
     try:
@@ -235,17 +259,15 @@ async def _un(
         # A message that expires (an rdv's) waits for its provider until then; one that
         # does not (a queue's SMS) is given up after TENTATIVES_MAX tries.
         if row["expire_at"] is None and row["tentatives"] >= TENTATIVES_MAX:
-            await _echec(
-                row, fournisseur.nom, f"abandon après {row['tentatives']} essais : {error}"
-            )
+            abandon = f"abandon après {row['tentatives']} essais : {error}"
+            ecritures.ajouter(row, _echec(fournisseur.nom, abandon))
             rapport.echecs += 1
             return
         delai = backoff(row["tentatives"], retry_after=error.retry_after)
-        await _liberer(
+        incertain = bool(row["a_verifier"] or getattr(error, "incertain", False))
+        ecritures.ajouter(
             row,
-            maintenant + timedelta(seconds=delai),
-            str(error),
-            a_verifier=bool(row["a_verifier"] or getattr(error, "incertain", False)),
+            _liberer(row, maintenant + timedelta(seconds=delai), str(error), a_verifier=incertain),
         )
         rapport.reessais += 1
         logger.info(
@@ -257,7 +279,7 @@ async def _un(
         )
         return
     except ErreurDefinitive as error:
-        await _echec(row, fournisseur.nom, str(error))
+        ecritures.ajouter(row, _echec(fournisseur.nom, str(error)))
         rapport.echecs += 1
         logger.warning(
             "message %s vers %s : échec définitif (%s)",
@@ -266,8 +288,48 @@ async def _un(
             error,
         )
         return
-    await _envoye(row, fournisseur.nom, resultat, datetime.now(UTC))
+    ecritures.ajouter(row, _envoye(fournisseur.nom, resultat, datetime.now(UTC)))
     rapport.envoyes += 1
+
+
+async def _sans_opposition(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cancel, in the caller's transaction, the claimed SMS to numbers that replied STOP
+    after the message was written; returns the others."""
+    sms = [row for row in rows if row["canal"] == Canal.sms]
+    if not sms:
+        return rows
+    opposes = {
+        (o["territoire"], o["telephone"])
+        for o in await OppositionSms.select(
+            OppositionSms.territoire, OppositionSms.telephone
+        ).where(OppositionSms.telephone.is_in(list({row["destinataire"] for row in sms})))
+    }
+    annules = [row for row in sms if (row["territoire"], row["destinataire"]) in opposes]
+    if not annules:
+        return rows
+    await Message.update(
+        {Message.statut: StatutMessage.annule, Message.derniere_erreur: "STOP"}
+    ).where(
+        Message.id.is_in([row["id"] for row in annules]),
+        Message.statut == StatutMessage.en_cours,
+    )
+    ids = {row["id"] for row in annules}
+    return [row for row in rows if row["id"] not in ids]
+
+
+async def _reclamer_et_ecrire(
+    instant: datetime, limite: int, ecritures: Ecritures, rapport: Rapport
+) -> tuple[int, list[dict[str, Any]]]:
+    """One transaction: record the results so far, claim up to `limite` messages, cancel
+    those to numbers that replied STOP. Returns how many were claimed and those to send."""
+    async with write_transaction():
+        await ecritures.ecrire()
+        lot = list(await Message.raw(_sql_reclamer(limite), instant, instant))
+        a_envoyer = await _sans_opposition(lot)
+    rapport.annules += len(lot) - len(a_envoyer)
+    for row in a_envoyer:
+        row["verrou"] = instant
+    return len(lot), a_envoyer
 
 
 async def reconcilier(maintenant: datetime, resoudre: Resolveur, rapport: Rapport) -> None:
@@ -285,9 +347,7 @@ async def reconcilier(maintenant: datetime, resoudre: Resolveur, rapport: Rappor
     ).where(Message.statut == StatutMessage.en_cours, Message.verrou_at < maintenant - bail())
     cache: dict[int, sortie.Parametres] = {}
     for row in orphelins:
-        if row["territoire"] not in cache:
-            cache[row["territoire"]] = await sortie.parametres(row["territoire"])
-        p = cache[row["territoire"]]
+        p = await _parametres(row["territoire"], cache)
         fournisseur = await resoudre(p, row["canal"])
         try:
             trouve = await fournisseur.retrouver(_sortant(row, p))
@@ -325,7 +385,8 @@ async def traiter_lot(
     limite: int = LOT,
     concurrence: int = CONCURRENCE,
 ) -> Rapport:
-    """One run of the worker; returns what it did."""
+    """One run of the worker: up to `limite` messages, `concurrence` sends in flight at
+    most; returns what it did."""
     maintenant_reel = maintenant is None
     maintenant = maintenant or datetime.now(UTC)
     resoudre = resoudre or _resoudre_defaut
@@ -333,28 +394,60 @@ async def traiter_lot(
     rapport.expires = await expirer(maintenant)
     await reconcilier(maintenant, resoudre, rapport)
     cache: dict[int, sortie.Parametres] = {}
+    ecritures = Ecritures()
 
-    async def un(row: dict[str, Any]) -> None:
+    async def un(row: dict[str, Any], instant: datetime) -> None:
         try:
-            await _un(row, resoudre, rapport, maintenant, cache)
+            await _un(row, resoudre, rapport, instant, cache, ecritures)
         except Exception as error:  # noqa: BLE001 - one message must not stop the batch
+            # Left claimed: once the lease has passed, reconciliation asks the provider.
             logger.exception("message %s : erreur inattendue", row["reference"])
             rapport.erreurs.append(str(error))
 
-    # Rounds of at most `concurrence` messages, each claimed just before it is sent: a
-    # round lasts at most one send's timeout, far shorter than the claim's lease, so no
-    # other worker can take a message over while it is being sent.
-    traites = 0
-    while traites < limite:
-        instant = datetime.now(UTC) if maintenant_reel else maintenant
-        lot = await reclamer(instant, min(concurrence, limite - traites))
-        if not lot:
-            break
-        for row in lot:
-            row["verrou"] = instant
-        await asyncio.gather(*(un(row) for row in lot))
-        traites += len(lot)
+    # Claim when at least a quarter of the places are free (or all that is left to do):
+    # claims, and the results recorded with them, go by groups rather than one by one.
+    groupe = max(1, concurrence // 4)
+    en_vol: set[asyncio.Task[None]] = set()
+    reclames = 0
+    epuise = False
+    try:
+        while True:
+            reste = 0 if epuise else limite - reclames
+            libre = min(concurrence - len(en_vol), reste)
+            if reste and libre >= min(groupe, reste):
+                instant = datetime.now(UTC) if maintenant_reel else maintenant
+                nombre, lot = await _reclamer_et_ecrire(instant, libre, ecritures, rapport)
+                reclames += nombre
+                epuise = nombre < libre
+                en_vol.update(asyncio.create_task(un(row, instant)) for row in lot)
+                continue
+            if ecritures and (not reste or len(ecritures) >= groupe):
+                async with write_transaction():
+                    await ecritures.ecrire()
+            if not en_vol:
+                break
+            _, en_vol = await asyncio.wait(en_vol, return_when=asyncio.FIRST_COMPLETED)
+        rapport.reclames = reclames
+    finally:
+        if en_vol:
+            # Cancelled (shutdown): the sends still in flight stay claimed, reconciled later.
+            for task in en_vol:
+                task.cancel()
+            await asyncio.gather(*en_vol, return_exceptions=True)
+        if ecritures:
+            async with write_transaction():
+                await ecritures.ecrire()
     return rapport
+
+
+async def tour() -> Rapport:
+    """What the scheduler and `python -m plateforme envoyer` run at each interval: batches
+    back to back while they come full, so that a backlog does not wait one interval per
+    `LOT` messages."""
+    while True:
+        rapport = await traiter_lot()
+        if rapport.reclames < LOT:
+            return rapport
 
 
 async def vider(

@@ -171,6 +171,24 @@ async def test_quiet_hours_hold_back_what_is_not_urgent() -> None:
     assert await statuts(territoire) == {"envoye": 1}
 
 
+async def test_a_stop_after_writing_cancels_that_number_in_that_territoire_only() -> None:
+    maintenant = datetime.now(UTC)
+    territoire, _ = await ecrire_messages(30, maintenant)
+    autre = await factories.territoire()
+    # STOP from the 4th number here, and from the 5th to another territoire only.
+    await OppositionSms(territoire=territoire.id, telephone="+33612340003").save()
+    await OppositionSms(territoire=autre.id, telephone="+33612340004").save()
+    double = Double()
+    rapport = await envoi.vider(maintenant, resoudre=resolveur(double))
+    assert await statuts(territoire) == {"envoye": 29, "annule": 1}
+    assert rapport.annules == 1 and rapport.envoyes == 29
+    (annule,) = await Message.select(Message.destinataire, Message.reference).where(
+        Message.territoire == territoire.id, Message.statut == "annule"
+    )
+    assert annule["destinataire"] == "+33612340003"
+    assert len(double.envoyes) == 29 and annule["reference"] not in double.envoyes
+
+
 async def test_stop_cancels_what_was_queued() -> None:
     maintenant = datetime.now(UTC)
     territoire, _ = await ecrire_messages(1, maintenant, destinataire="+33611111111")
