@@ -160,7 +160,7 @@ def fake_provider(log: Path) -> Iterator[tuple[str, int]]:
     port = server.free_port()
     output = log.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench._notifications_fake", "--port", str(port)],
+        [sys.executable, "-m", "tests.fakes.fournisseur_sms", "--port", str(port)],
         cwd=database.ROOT,
         stdout=output,
         stderr=subprocess.STDOUT,

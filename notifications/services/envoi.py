@@ -154,22 +154,73 @@ def _a_nous(row: dict[str, Any]) -> Any:
 
 
 class Ecritures:
-    """Results of sends waiting to be recorded, each an UPDATE conditional on our claim;
-    `ecrire()` runs them inside the caller's transaction (the next claim's)."""
+    """Results of sends waiting to be recorded, each conditional on our claim; `ecrire()`
+    runs them inside the caller's transaction (the next claim's). Most results are "sent":
+    those of one claim and one provider are one UPDATE, whatever their number."""
 
     def __init__(self) -> None:
         self._en_attente: list[tuple[dict[str, Any], dict[Any, Any]]] = []
+        self._envoyes: dict[
+            tuple[datetime, str, int | None], list[tuple[int, str | None, datetime]]
+        ]
+        self._envoyes = {}
+        self._nombre = 0
 
     def __len__(self) -> int:
-        return len(self._en_attente)
+        return self._nombre
 
     def ajouter(self, row: dict[str, Any], values: dict[Any, Any]) -> None:
         self._en_attente.append((row, values))
+        self._nombre += 1
+
+    def envoye(self, row: dict[str, Any], fournisseur: str, resultat: Resultat) -> None:
+        """Sent now: kept as its claim, provider and billed segments, id at the provider."""
+        cle = (row["verrou"], fournisseur, resultat.segments or None)
+        self._envoyes.setdefault(cle, []).append(
+            (row["id"], resultat.fournisseur_id, datetime.now(UTC))
+        )
+        self._nombre += 1
 
     async def ecrire(self) -> None:
         en_attente, self._en_attente = self._en_attente, []
+        envoyes, self._envoyes = self._envoyes, {}
+        self._nombre = 0
+        for (verrou, fournisseur, segments), messages in envoyes.items():
+            for debut in range(0, len(messages), 500):
+                await _ecrire_envoyes(verrou, fournisseur, segments, messages[debut : debut + 500])
         for row, values in en_attente:
             await Message.update(values).where(_a_nous(row))
+
+
+async def _ecrire_envoyes(
+    verrou: datetime,
+    fournisseur: str,
+    segments: int | None,
+    messages: list[tuple[int, str | None, datetime]],
+) -> None:
+    """One UPDATE for messages sent under one claim by one provider, conditional on the
+    claim (a delivery report may already have marked one delivered)."""
+    horodatage = "{}" if is_sqlite() else "CAST({} AS TIMESTAMPTZ)"
+    ids = ", ".join("{}" for _ in messages)
+    cas = " ".join("WHEN {} THEN {}" for _ in messages)
+    quand = " ".join(f"WHEN {{}} THEN {horodatage}" for _ in messages)
+    segments_sql = "segments = {}, " if segments else ""
+    sql = (
+        "UPDATE message SET statut = 'envoye', fournisseur = {}, derniere_erreur = '', "
+        f"a_verifier = FALSE, {segments_sql}"
+        f"fournisseur_id = CASE id {cas} END, envoye_at = CASE id {quand} END "
+        f"WHERE id IN ({ids}) AND statut = 'en_cours' AND verrou_at = {{}}"
+    )
+    valeurs: list[Any] = [fournisseur]
+    if segments:
+        valeurs.append(segments)
+    for identifiant, fournisseur_id, _ in messages:
+        valeurs += [identifiant, fournisseur_id]
+    for identifiant, _, at in messages:
+        valeurs += [identifiant, at]
+    valeurs += [identifiant for identifiant, _, _ in messages]
+    valeurs.append(verrou)
+    await Message.raw(sql, *valeurs)
 
 
 def _liberer(
@@ -189,21 +240,6 @@ def _liberer(
     if not essai_compte:
         # Held back (quiet hours) without reaching the provider: not a try.
         values[Message.tentatives] = Message.tentatives - 1
-    return values
-
-
-def _envoye(fournisseur: str, resultat: Resultat, at: datetime) -> dict[Any, Any]:
-    # Conditional on our claim: a delivery report may already have marked it delivered.
-    values: dict[Any, Any] = {
-        Message.statut: StatutMessage.envoye,
-        Message.fournisseur: fournisseur,
-        Message.fournisseur_id: resultat.fournisseur_id,
-        Message.envoye_at: at,
-        Message.derniere_erreur: "",
-        Message.a_verifier: False,
-    }
-    if resultat.segments:
-        values[Message.segments] = resultat.segments
     return values
 
 
@@ -250,7 +286,7 @@ async def _un(
             rapport.reessais += 1
             return
         if deja is not None:
-            ecritures.ajouter(row, _envoye(fournisseur.nom, deja, datetime.now(UTC)))
+            ecritures.envoye(row, fournisseur.nom, deja)
             rapport.reconcilies += 1
             return
     try:
@@ -288,7 +324,7 @@ async def _un(
             error,
         )
         return
-    ecritures.ajouter(row, _envoye(fournisseur.nom, resultat, datetime.now(UTC)))
+    ecritures.envoye(row, fournisseur.nom, resultat)
     rapport.envoyes += 1
 
 
@@ -419,6 +455,9 @@ async def traiter_lot(
                 nombre, lot = await _reclamer_et_ecrire(instant, libre, ecritures, rapport)
                 reclames += nombre
                 epuise = nombre < libre
+                # Each territoire's settings once, before its sends start, not by each.
+                for territoire in {row["territoire"] for row in lot}:
+                    await _parametres(territoire, cache)
                 en_vol.update(asyncio.create_task(un(row, instant)) for row in lot)
                 continue
             if ecritures and (not reste or len(ecritures) >= groupe):

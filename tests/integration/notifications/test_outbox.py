@@ -122,6 +122,32 @@ async def test_concurrent_workers_send_each_message_once() -> None:
     assert await statuts(territoire) == {"envoye": 300}
 
 
+class DoubleFacturant(Double):
+    """Bills two segments for every third message, says nothing of the others."""
+
+    async def envoyer(self, message: MessageSortant) -> Resultat:
+        resultat = await super().envoyer(message)
+        if int(message.destinataire[-4:]) % 3 == 0:
+            return Resultat(fournisseur_id=resultat.fournisseur_id, segments=2)
+        return resultat
+
+
+async def test_each_sent_message_records_its_own_provider_id_time_and_segments() -> None:
+    avant = datetime.now(UTC)
+    territoire, _ = await ecrire_messages(130, avant - timedelta(seconds=1))
+    double = DoubleFacturant()
+    await envoi.vider(resoudre=resolveur(double))
+    rows = await Message.select().where(Message.territoire == territoire.id)
+    apres = datetime.now(UTC)
+    assert len(rows) == 130
+    for row in rows:
+        assert row["statut"] == "envoye" and row["fournisseur"] == "double"
+        assert row["fournisseur_id"] == f"p-{row['reference']}"
+        assert avant <= row["envoye_at"] <= apres and row["a_verifier"] is False
+        billed = 2 if int(row["destinataire"][-4:]) % 3 == 0 else 1
+        assert row["segments"] == billed, row["destinataire"]
+
+
 async def test_passing_errors_are_retried_later_and_final_ones_are_not() -> None:
     maintenant = datetime.now(UTC) - timedelta(seconds=1)
     territoire, _ = await ecrire_messages(1, maintenant, destinataire="+33699999999")
