@@ -5,15 +5,15 @@ the worker at the half and a restart.
 Run by `python -m bench` in one process per engine:
 `python -m bench.notifications --database-url URL --calls N --runs R --output FILE`
 migrates the (empty) database at URL, configures a territoire to SMS Factor at the fake
-provider (`tests/fakes/fournisseur_sms.py` in a process of its own, started by
-`bench/_notifications_fake.py`), and for each run of each scenario writes the 10,000
-messages (the rows `sortie.ecrire` writes), starts the worker process(es), polls the
-database until every message is `envoye`, then reads what the fake received. `--calls` is
-not used (the issue's 10,000 messages); the production scenarios run min(R, 3) times, the
-exploration ones (two workers, and the bench-only loop of `bench/_notifications_worker.py`)
-once each. Every drain is a minute or two at today's speed, so the whole takes a while:
-`--runs 1` for a quicker look; BENCH_NOTIFICATIONS_ONLY=<part of a scenario's name> and
-BENCH_NOTIFICATIONS_MESSAGES=<n> to try one scenario on fewer messages.
+provider (`tests/fakes/fournisseur_sms.py` in a process of its own), and for each run of
+each scenario writes the 10,000 messages (the rows `sortie.ecrire` writes), starts the
+worker process(es), polls the database until every message is `envoye`, then reads what
+the fake received. `--calls` is not used (the issue's 10,000 messages); the production
+scenarios run min(R, 3) times, the exploration ones (two workers, and the bench-only loop
+of `bench/_notifications_worker.py`) once each. Every drain is about half a minute, so
+the whole takes a while: `--runs 1` for a quicker look; BENCH_NOTIFICATIONS_ONLY=<part of
+a scenario's name> and BENCH_NOTIFICATIONS_MESSAGES=<n> to try one scenario on fewer
+messages.
 """
 
 from __future__ import annotations
@@ -104,25 +104,17 @@ PRODUCTION = [
     Scenario("1 worker", 1),
     Scenario("1 worker, SIGKILL at the half, restart", 1, kill=True),
 ]
-# Once each, on the engines named: SQLite's drains are long, and more sends at once do not
-# help a worker that has no CPU left (see its parts), so only what tells it apart runs there.
+# Once each.
 EXPLORATION = [
-    Scenario("as the CLI (LOT 200, CONCURRENCE 20), timed", 1, loop=(200, 20, True), sqlite=False),
-    Scenario("as the CLI, provider answering at once", 1, loop=(200, 20, True), latence=0.0),
-    Scenario("2 workers side by side", 2),
+    Scenario("as the CLI, provider answering at once", 1, loop=(1000, 50, False), latence=0.0),
+    Scenario("as the CLI, timed", 1, loop=(1000, 50, False)),
     Scenario(
-        "LOT 1000, CONCURRENCE 50, no pause after a full batch",
-        1,
-        loop=(1000, 50, False),
-        sqlite=False,
-    ),
-    Scenario(
-        "LOT 1000, CONCURRENCE 50, no pause, 50 kept-alive connections",
+        "as the CLI, one HTTP client keeping 50 connections alive",
         1,
         loop=(1000, 50, False),
         connexions=50,
-        sqlite=False,
     ),
+    Scenario("2 workers side by side", 2),
 ]
 
 
@@ -284,7 +276,7 @@ async def left_over() -> list[dict[str, Any]]:
 # The parts of one message, alone.
 
 PARTS = 300
-HTTP_ROUNDS = [(20, 20), (50, 20), (50, 50), (100, 100)]  # (sends at once, kept alive)
+HTTP_ROUNDS = [(50, 1), (50, 10)]  # (sends at once, HTTP clients of 50 // n connections)
 HTTP_ROUNDS_EACH = 10
 
 
@@ -293,6 +285,7 @@ async def parts(territoire_id: int, client: httpx.AsyncClient) -> list[dict[str,
     sequential calls each, wall and CPU time of this process (all its threads) per call."""
     from notifications.fournisseurs import registre
     from notifications.fournisseurs.base import MessageSortant
+    from notifications.fournisseurs.registre import Config
     from notifications.services import sortie
     from notifications.tables import Message, OppositionSms
     from plateforme.db import lecture, write_transaction
@@ -352,67 +345,57 @@ async def parts(territoire_id: int, client: httpx.AsyncClient) -> list[dict[str,
 
     await sends()  # warm-up: the connection, the imports
     await fake(client, "POST", "/_fake/reinitialiser")
-    await measure("`OppositionSms.exists()`, each query on its own (as `_un` does)", exists_alone)
+    await measure("`OppositionSms.exists()`, each query on its own", exists_alone)
     await measure("the same queries, in one `lecture()`", exists_shared)
-    await measure("UPDATE of one message, each on its own (as `_envoye` does)", updates_alone)
+    await measure("UPDATE of one message, each on its own", updates_alone)
     await measure("the same UPDATEs, in one `write_transaction()`", updates_shared)
     await measure("HTTP send (`SmsFactor.envoyer`), provider answering at once", sends)
     await fake(client, "POST", "/_fake/reinitialiser")
 
-    # The same against the tests' fake as it is (Nagle on, see bench/_notifications_fake.py).
-    from notifications.fournisseurs.registre import Config
-    from tests.fakes.fournisseur_sms import sous_processus
-
-    with sous_processus() as other_url:
-        plain = registre.sms(Config(nom="smsfactor", url=other_url, cle_env=CLE_ENV))
-
-        async def plain_sends() -> None:
-            for i in range(PARTS):
-                await plain.envoyer(
-                    MessageSortant(f"parts-{i}", f"+3361{i:07d}", "Rappel", p.expediteur)
-                )
-
-        await plain.envoyer(MessageSortant("parts-warm-up", "+33610000000", "R", p.expediteur))
-        await measure(
-            "the same against `tests/fakes/fournisseur_sms.py` as it is (Nagle on)", plain_sends
-        )
-
-    # Rounds of sends at once at the programmed latency, as traiter_lot sends them, with
-    # httpx's default pool (20 connections kept alive) or a larger one.
+    # Rounds of sends at once at the programmed latency, as traiter_lot keeps them in
+    # flight, from one HTTP client keeping them all alive or from several smaller ones
+    # taken in turn (registre.client_http()).
     await fake(client, "POST", "/_fake/programmer", json={"latence": LATENCE})
-    for at_once, kept in HTTP_ROUNDS:
-        limits = httpx.Limits(max_connections=max(100, at_once), max_keepalive_connections=kept)
-        async with httpx.AsyncClient(timeout=10.0, limits=limits) as http:
-            provider = registre.sms(
-                Config(nom="smsfactor", url=str(client.base_url), cle_env=CLE_ENV), client=http
-            )
+    for at_once, clients in HTTP_ROUNDS:
+        kept = at_once // clients
+        limits = httpx.Limits(max_connections=kept, max_keepalive_connections=kept)
+        https = [httpx.AsyncClient(timeout=10.0, limits=limits) for _ in range(clients)]
+        config = Config(nom="smsfactor", url=str(client.base_url), cle_env=CLE_ENV)
+        providers = [registre.sms(config, client=http) for http in https]
 
-            async def one_round(
-                number: int, provider: Any = provider, at_once: int = at_once
-            ) -> None:
-                await asyncio.gather(
-                    *(
-                        provider.envoyer(
-                            MessageSortant(
-                                f"round-{number}-{i}", f"+3361{i:07d}", "Rappel", p.expediteur
-                            )
+        async def one_round(
+            number: int, providers: list[Any] = providers, at_once: int = at_once
+        ) -> None:
+            await asyncio.gather(
+                *(
+                    providers[i % len(providers)].envoyer(
+                        MessageSortant(
+                            f"round-{number}-{i}", f"+3361{i:07d}", "Rappel", p.expediteur
                         )
-                        for i in range(at_once)
                     )
+                    for i in range(at_once)
                 )
-
-            await one_round(-1)  # the connections
-            wall, cpu = time.perf_counter(), time.process_time()
-            for number in range(HTTP_ROUNDS_EACH):
-                await one_round(number)
-            found.append(
-                {
-                    "name": f"{at_once} HTTP sends at once at {LATENCE * 1000:g} ms, {kept}"
-                    " connections kept alive: per round (wall), per send (CPU)",
-                    "wall_ms": 1000 * (time.perf_counter() - wall) / HTTP_ROUNDS_EACH,
-                    "cpu_ms": 1000 * (time.process_time() - cpu) / (HTTP_ROUNDS_EACH * at_once),
-                }
             )
+
+        await one_round(-1)  # the connections
+        wall, cpu = time.perf_counter(), time.process_time()
+        for number in range(HTTP_ROUNDS_EACH):
+            await one_round(number)
+        found.append(
+            {
+                "name": f"{at_once} HTTP sends at once at {LATENCE * 1000:g} ms, from"
+                + (
+                    f" one client keeping {kept} connections alive"
+                    if clients == 1
+                    else f" {clients} clients keeping {kept} each, in turn"
+                )
+                + ": per round (wall), per send (CPU)",
+                "wall_ms": 1000 * (time.perf_counter() - wall) / HTTP_ROUNDS_EACH,
+                "cpu_ms": 1000 * (time.process_time() - cpu) / (HTTP_ROUNDS_EACH * at_once),
+            }
+        )
+        for http in https:
+            await http.aclose()
     await fake(client, "POST", "/_fake/reinitialiser")
     return found
 
@@ -654,10 +637,8 @@ time to drain (target under {target:g} s on this 2-core machine), duplicates (mu
 and the same after a SIGKILL at the half". A territoire is configured to SMS Factor
 (`ParametresNotification`: provider `smsfactor`, the fake's URL, allowed by
 `SMS_URLS_AUTORISEES`, and the name `{cle_env}` of the variable holding the key) at the
-fake provider of the tests, in a process of its own (`bench/_notifications_fake.py`:
-`tests/fakes/fournisseur_sms.py`, a real HTTP server on 127.0.0.1 with a thread per
-connection, with Nagle's algorithm off and a longer listen backlog; as it is, it answers
-44 ms later than programmed, see the table of the parts below), which answers every API
+fake provider of the tests in a process of its own (`tests/fakes/fournisseur_sms.py`, a
+real HTTP server on 127.0.0.1 with a thread per connection), which answers every API
 request after {latence_ms:g} ms. Before each run, {messages:,} due SMS reminders are
 written (the rows `sortie.ecrire` writes, {lot:,} per INSERT; quiet hours off for this
 territoire, so that the hour of the run does not matter) and the fake is reset. The clock
@@ -669,11 +650,15 @@ reconciliation).
 
 **Production** ({runs} runs each, taking turns): the worker as it runs in production,
 `python -m plateforme envoyer --intervalle {intervalle:g}`, one process. With its defaults
-each `traiter_lot` claims up to `LOT` = 200 messages in rounds of `CONCURRENCE` = 20
-(each round claimed just before it is sent, sent at once, and waited for to the last),
-then the loop sleeps {intervalle:g} s. SIGKILL: the worker runs with
+(`notifications/services/envoi.py`) each `traiter_lot` keeps up to `CONCURRENCE` = 50
+sends in flight, claiming messages as places free (a quarter of them at a time, just
+before they are sent) and writing the results of the sends finished so far in the
+transaction of the next claim, up to `LOT` = 1,000 messages; `tour()` runs batches back
+to back while they come full, and the loop sleeps {intervalle:g} s only after a short
+one. The providers take in turn 10 HTTP clients keeping 5 connections alive each
+(`registre.client_http()`). SIGKILL: the worker runs with
 `OUTBOX_BAIL_SECONDES={bail}` (instead of 120 s), is killed with SIGKILL as soon as a poll
-sees half the messages sent and some claimed (`en_cours`, in the middle of a round), and
+sees half the messages sent and some claimed (`en_cours`, sends in flight), and
 restarted at once with the same command; the messages
 the dead process had claimed are reconciled by the new one once their {bail} s lease has
 passed (looked up at the provider by reference, then marked sent or given back to the
@@ -681,10 +666,9 @@ queue).
 
 **Exploration** (one run each): two worker processes side by side, and the bench-only
 loop `bench/_notifications_worker.py`, which calls `traiter_lot(limite=, concurrence=)`
-with other values, may install a shared HTTP client keeping more connections alive
-(`registre.utiliser_client`, the app's own hook), and times the claims, each message
-(`_un`), its HTTP send and its UPDATE by wrapping them in its own process; the
-application's code is unchanged.
+as the CLI does, may install one HTTP client for all the providers instead
+(`registre.utiliser_client`), and times the claims, each message (`_un`) and its HTTP
+send by wrapping them in its own process; the application's code is unchanged.
 
 CPU: the worker processes' (user + system, in % of one core, summed over the processes)
 and the whole machine's (in % of its {cores} cores) over the drain. The fake, the database
@@ -820,15 +804,15 @@ def _timings(result: dict[str, Any]) -> Iterator[str]:
     yield (
         "Where the bench-only loop's time went (per process: seconds summed; per message in"
         " ms, as awaited, so including the waits for the event loop, which runs up to"
-        " CONCURRENCE of them at once; `_un` is one message from its claim to its recorded"
-        " result, the HTTP send and the UPDATE included):"
+        " CONCURRENCE of them at once; `_un` is one message from its claim to its result"
+        " kept for writing, the HTTP send included):"
     )
     yield ""
     yield (
-        "| Scenario | Batches | Rounds | In `traiter_lot` | Claims | Pauses | `_un` per message"
-        " | HTTP send | UPDATE sent | `_un` − send − UPDATE |"
+        "| Scenario | Batches | Claims | In `traiter_lot` | Claims + results written"
+        " | Pauses | `_un` per message | HTTP send | `_un` − send |"
     )
-    yield "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    yield "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
     for name, timing in rows:
         t = timing["timings"]
 
@@ -839,16 +823,12 @@ def _timings(result: dict[str, Any]) -> Iterator[str]:
             entry = t.get(key, {})
             return 1000 * entry.get("seconds", 0.0) / max(1, entry.get("count", 0))
 
-        un, send, update = (
-            per("one message (_un)"),
-            per("HTTP send (SmsFactor.envoyer)"),
-            per("UPDATE sent (_envoye)"),
-        )
+        un, send = per("one message (_un)"), per("HTTP send (SmsFactor.envoyer)")
         yield (
             f"| {name} | {timing['batches']} | {timing.get('rounds', '—')}"
-            f" | {total('batch (traiter_lot)'):.1f} s | {total('claim (reclamer)'):.1f} s"
-            f" | {total('pause'):.1f} s | {un:.1f} | {send:.1f} | {update:.1f}"
-            f" | {un - send - update:.1f} |"
+            f" | {total('batch (traiter_lot)'):.1f} s"
+            f" | {total('claim + results (_reclamer_et_ecrire)'):.1f} s"
+            f" | {total('pause'):.1f} s | {un:.1f} | {send:.1f} | {un - send:.1f} |"
         )
 
 
@@ -912,34 +892,23 @@ def _ms(part: dict[str, float] | None, key: str) -> str:
 
 
 def _analysis(results: list[dict[str, Any]]) -> Iterator[str]:
-    """What dominates, from the figures above, and what the application could change."""
+    """What sets the pace, from the figures above."""
     by_engine = {r["engine"].split()[0]: r for r in results}
     lite, pg = by_engine.get("SQLite"), by_engine.get("PostgreSQL")
-    n, rounds = results[0]["messages"], results[0]["messages"] // 20
-    floor = rounds * LATENCE + (results[0]["messages"] // 200) * INTERVALLE
-    one, at_once, two = (
-        "1 worker",
+    n = results[0]["messages"]
+    floor = n / 50 * LATENCE
+    at_once, two = (
         "as the CLI, provider answering at once",
         "2 workers side by side",
     )
-    c50 = "LOT 1000, CONCURRENCE 50, no pause after a full batch"
-    c50k = "LOT 1000, CONCURRENCE 50, no pause, 50 kept-alive connections"
-    r20 = next(
-        (p for r in results for p in r.get("parts", []) if p["name"].startswith("20 ")), None
-    )
-    r50 = next(
-        (
-            p
-            for r in results
-            for p in r.get("parts", [])
-            if p["name"].startswith("50 HTTP sends at once at 50 ms, 50")
-        ),
+    single = "as the CLI, one HTTP client keeping 50 connections alive"
+    r1 = next(
+        (p for r in results for p in r.get("parts", []) if "one client keeping" in p["name"]),
         None,
     )
-    r100 = next(
-        (p for r in results for p in r.get("parts", []) if p["name"].startswith("100 ")), None
+    r10 = next(
+        (p for r in results for p in r.get("parts", []) if " 10 clients " in p["name"]), None
     )
-    pg_one = _drain(pg, one)
     duplicates = sum(
         run["duplicates"] + run["never_received"]
         for r in results
@@ -948,78 +917,31 @@ def _analysis(results: list[dict[str, Any]]) -> Iterator[str]:
     )
     yield from [
         "",
-        "### What dominates, and what could be done",
+        "### What sets the pace",
         "",
-        f"- **The rounds set the pace.** With its defaults the worker sends {n:,} messages in"
-        f" {rounds} rounds of 20, each waited for to its slowest send, and sleeps"
-        f" {INTERVALLE:g} s after each of its {n // 200} batches: {rounds} × {LATENCE * 1000:g} ms"
-        f" + {n // 200} × {INTERVALLE:g} s = {floor:.0f} s before any time of its own, so one"
-        " worker with these defaults cannot meet the target on either engine. A round took"
-        + (f" {1000 * pg_one / rounds:.0f} ms on PostgreSQL" if pg_one else "")
+        f"- **The floor** is {n:,} sends × {LATENCE * 1000:g} ms / 50 in flight ="
+        f" {floor:.0f} s. With the provider answering at once the worker drained in"
+        f" {_s(_drain(pg, at_once))} on PostgreSQL and {_s(_drain(lite, at_once))} on SQLite:"
+        " that is its own CPU, one core's worth.",
+        f"- **The HTTP client** is most of that CPU: {_ms(r10, 'cpu_ms')} per send with 50 sends"
+        f" at once from 10 clients of 5 connections, {_ms(r1, 'cpu_ms')} from one client"
+        " keeping 50 (httpcore walks its whole pool for each connection at every request and"
+        " release, encode/httpcore#1035). The whole worker with one such client drained in"
+        f" {_s(_drain(pg, single))} on PostgreSQL and {_s(_drain(lite, single))} on SQLite.",
+        "- **The database** is a few transactions a second: the claims and the results go"
+        " together, a quarter of the places at a time, the sent ones as one UPDATE per claim"
+        " and provider. Two workers side by side drained in"
+        f" {_s(_drain(pg, two))}{_busy(pg, two)} on PostgreSQL, {_s(_drain(lite, two))}"
+        f"{_busy(lite, two)} on SQLite (one file, one writer at a time).",
+        "- **The SIGKILL**: the messages in flight at the kill (up to 50) stay claimed; once"
+        f" their lease has passed (OUTBOX_BAIL_SECONDES={BAIL} here, 120 s by default) the new"
+        " process looks each up at the provider by our reference (the look-ups above), marks"
+        " sent those it got, and sends the rest; "
         + (
-            f" and {1000 * _drain(lite, one) / rounds:.0f} ms on SQLite"
-            if _drain(lite, one)
-            else ""
-        )
-        + f" (the drain over {rounds}); with the provider answering at once the same loop still"
-        f" took {_s(_drain(pg, at_once))} on PostgreSQL and {_s(_drain(lite, at_once))} on"
-        " SQLite: the worker's own time, per round, is of the order of the provider's.",
-        f"- **The HTTP client** (httpx): {_ms(r20, 'cpu_ms')} of CPU per send in rounds of 20"
-        f" (a round of 20 at 50 ms took {_ms(r20, 'wall_ms')}), that is about"
-        f" {(r20['cpu_ms'] * n / 1000) if r20 else 0:.0f} s of one core for {n:,} sends. It grows"
-        f" with the connections kept alive: {_ms(r50, 'cpu_ms')} per send with 50 kept alive,"
-        f" {_ms(r100, 'cpu_ms')} with 100 (httpcore checks every pooled connection at every"
-        " request). Hence CONCURRENCE 50 with a pool keeping 50 connections drained in"
-        f" {_s(_drain(pg, c50k))} on PostgreSQL, against {_s(_drain(pg, c50))} with httpx's"
-        " default pool (20 kept alive, the others reconnecting).",
-        "- **SQLite**: each message makes two queries outside a transaction (the STOP check,"
-        " the UPDATE), and Piccolo's SQLite engine opens a connection and a thread for each:"
-        f" {_ms(_part(lite, '`OppositionSms'), 'cpu_ms')} and"
-        f" {_ms(_part(lite, 'UPDATE of one'), 'cpu_ms')} of CPU, against"
-        f" {_ms(_part(lite, 'the same queries'), 'cpu_ms')} and"
-        f" {_ms(_part(lite, 'the same UPDATEs'), 'cpu_ms')} in one shared connection; in a round"
-        " the 20 UPDATEs also queue for the write lock. A second worker process did not bring"
-        f" SQLite near the target ({_s(_drain(lite, two))} against {_s(_drain(lite, one))} for"
-        " one): one file, one writer. On PostgreSQL two workers side by side drained in"
-        f" {_s(_drain(pg, two))}{_busy(pg, two)}.",
-        "- **The SIGKILL** costs little: the claim is a round of 20, each message claimed just"
-        f" before its send, so few are in flight at the kill; with OUTBOX_BAIL_SECONDES={BAIL}"
-        " the new process looks them up at the provider once their lease has passed (the"
-        " look-ups above) and sends the rest; "
-        + (
-            f"**{duplicates} messages were received twice**."
+            f"**{duplicates} messages were received twice or never**."
             if duplicates
             else "no message was received twice, nor lost."
         ),
-        "",
-        "Suggestions (the application's code is not this benchmark's to change; the figures are"
-        " the measures above, the rest is arithmetic):",
-        "",
-        "1. **Run two worker processes on PostgreSQL** (the claim already uses"
-        f" `FOR UPDATE SKIP LOCKED`): {_s(_drain(pg, two))} for {n:,} measured here with"
-        f" the CLI as it is{_busy(pg, two)}.",
-        "2. **Do not sleep after a full batch** (`plateforme/cli.py::_cmd_envoyer`: loop again"
-        " at once when `traiter_lot` claimed its `limite`; it could report how many it"
-        f" claimed): {n // 200} × {INTERVALLE:g} s = {n // 200 * INTERVALLE:g} s less at"
-        f" {n:,}. The same in the app's scheduler (`plateforme/app.py`, every"
-        " OUTBOX_INTERVALLE = 5 s, one batch of 200 per tick): 40 messages a second at most,"
-        f" {n / 40:.0f} s for {n:,} (arithmetic, not measured).",
-        "3. **Keep the sends in flight instead of rounds** (`envoi.traiter_lot`): claim the"
-        " next message, or a small round, as soon as a send ends, rather than waiting for the"
-        " slowest of 20 before claiming the next 20; each message is still claimed just"
-        " before its send, so the lease argument holds.",
-        "4. **One query per round instead of one per message** (`envoi._un`, `_envoye`): the"
-        " STOP numbers of the round in one `SELECT telephone ... WHERE telephone IN (...)`,"
-        " and the round's results written in one `write_transaction()` (SQLite: one"
-        " connection, one lock, one commit; the parts above give the saving per query).",
-        "5. **Do not raise httpx's pool with CONCURRENCE** (`registre.client_http()` keeps"
-        " httpx's default of 20): its CPU per request grows with the pool; beyond about 20"
-        " sends at once per process, add processes.",
-        "6. **Fix the tests' fake** (`tests/fakes/fournisseur_sms.py`): set"
-        " `disable_nagle_algorithm = True` on its request handler and a larger"
-        " `request_queue_size` on its server, as `bench/_notifications_fake.py` does; as it"
-        f" is, every answer comes about {_ms(_part(pg or lite, 'the same against'), 'wall_ms')}"
-        " after the request even with no latency programmed.",
     ]
 
 
