@@ -4,6 +4,7 @@ migration (an exclusion constraint on PostgreSQL, triggers on SQLite)."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from piccolo.columns import (
     JSON,
@@ -20,6 +21,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from sites.services.communes import normalise
 from sites.tables import Agent, Service, Site, Territoire
 
 
@@ -92,6 +94,20 @@ class Usager(Table, tablename="usager"):
     # Set when this number replied STOP to the territoire's SMS (by the notifications).
     sms_refuse_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # First and last names folded for the agents' search ("helene" finds "Hélène"): set by
+    # save(); an UPDATE of the names must set it too (see `nom_de_recherche`).
+    recherche = Varchar(length=255, default="")
+
+    def save(self, columns: Any = None) -> Any:
+        self.recherche = nom_de_recherche(self.prenom, self.nom)
+        if columns is not None:
+            columns = [*columns, Usager.recherche]
+        return super().save(columns)
+
+
+def nom_de_recherche(prenom: str, nom: str) -> str:
+    """What the agents' search looks into: "Hélène Dupont-Œuvray" -> "helene dupont oeuvray"."""
+    return normalise(f"{prenom} {nom}")
 
 
 class StatutRdv(StrEnum):

@@ -50,6 +50,7 @@ async def appliquer(maintenant: datetime | None = None) -> RapportRetention:
                 {
                     Usager.prenom: ANONYME,
                     Usager.nom: ANONYME,
+                    Usager.recherche: "",
                     Usager.telephone: "",
                     Usager.email: "",
                     Usager.date_naissance: None,

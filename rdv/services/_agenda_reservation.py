@@ -25,7 +25,7 @@ from rdv.services._agenda_acces import (
     lire_heure,
     motifs_et_sites,
 )
-from rdv.tables import STATUTS_ACTIFS, CanalCreation, Rdv, Usager
+from rdv.tables import STATUTS_ACTIFS, CanalCreation, Rdv, Usager, nom_de_recherche
 from sites.services.forms import Form
 from sites.tables import SiteService
 
@@ -61,8 +61,9 @@ HORIZON_AGENT = timedelta(days=730)
 
 
 async def chercher_usagers(principal: Principal, q: str) -> list[dict[str, Any]]:
-    """Usagers of the territoire whose names hold every word of `q`, or whose phone holds
-    its digits ("06 12 34" finds +33612345678). At most RESULTATS_MAX."""
+    """Usagers of the territoire whose names hold every word of `q`, whatever the case and
+    accents, or whose phone holds its digits ("06 12 34" finds +33612345678). At most
+    RESULTATS_MAX."""
     texte = "".join(c for c in q if c not in "%_\\").strip()
     chiffres = "".join(c for c in texte if c.isdigit())
     query = Usager.select(
@@ -74,8 +75,10 @@ async def chercher_usagers(principal: Principal, q: str) -> list[dict[str, Any]]
         significatifs = chiffres[1:] if chiffres.startswith("0") else chiffres
         query = query.where(Usager.telephone.like(f"%{significatifs}%"))
     elif lettres and len(" ".join(lettres)) >= 2:
-        for mot in lettres:
-            query = query.where(Usager.nom.ilike(f"%{mot}%") | Usager.prenom.ilike(f"%{mot}%"))
+        # Folded as the names are in `recherche`: "helene" finds "Hélène", "jean pierre"
+        # finds "Jean-Pierre", whatever the engine's LIKE does with accents.
+        for mot in nom_de_recherche(" ".join(lettres), "").split():
+            query = query.where(Usager.recherche.like(f"%{mot}%"))
     else:
         return []
     rows = await query.order_by(Usager.nom).order_by(Usager.prenom).limit(RESULTATS_MAX)

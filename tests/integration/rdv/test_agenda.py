@@ -479,6 +479,24 @@ async def test_usagers_are_found_by_name_or_phone_within_the_territoire_only(
     assert other.status_code == 404
 
 
+async def test_the_search_ignores_case_accents_and_hyphens(
+    new_browser: Any, equipe: dict[str, Any]
+) -> None:
+    helene = await factories.usager(
+        equipe["territoire"], prenom="Hélène", nom="Lefèvre-Œuvray", telephone="+33698760001"
+    )
+    other = await factories.usager(
+        equipe["territoire"], prenom="Helena", nom="Lefort", telephone="+33698760002"
+    )
+    browser = await signed_in(new_browser, equipe["agent"])
+    for q in ("helene", "HÉLÈNE lefevre", "lefèvre oeuvray", "Lefevre-Oeuvray", "éne œuv"):
+        page = await browser.http.get("/agenda/rdv/nouveau", params={"q": q})
+        assert f"usager={helene.id}" in page.text, q
+        assert f"usager={other.id}" not in page.text, q
+    both = await browser.http.get("/agenda/rdv/nouveau", params={"q": "hélen"})
+    assert f"usager={helene.id}" in both.text and f"usager={other.id}" in both.text
+
+
 # Plages d'ouverture -----------------------------------------------------------------
 
 
