@@ -141,6 +141,10 @@ class FournisseurEmail(Protocol):
 
     async def envoyer(self, message: MessageSortant) -> Resultat: ...
 
+    async def retrouver(self, message: MessageSortant) -> Resultat | None:
+        """As FournisseurSms.retrouver."""
+        ...
+
 
 # Helpers shared by the providers.
 

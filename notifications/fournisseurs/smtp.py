@@ -26,6 +26,7 @@ from notifications.fournisseurs.base import (
     ErreurDefinitive,
     ErreurTemporaire,
     MessageSortant,
+    NonVerifiable,
     Resultat,
     masquer,
 )
@@ -99,6 +100,10 @@ class Smtp:
                 contenu, maintype=principal, subtype=secondaire, filename=nom, params=params
             )
         return courriel
+
+    async def retrouver(self, message: MessageSortant) -> Resultat | None:
+        """A relay cannot be asked: sent again, the copy has the same Message-ID."""
+        raise NonVerifiable("un relais SMTP ne dit pas ce qu'il a reçu")
 
     async def envoyer(self, message: MessageSortant) -> Resultat:
         courriel = self.composer(message)

@@ -27,6 +27,7 @@ Each run (every few seconds, from the scheduler, on any number of processes):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -143,6 +144,12 @@ async def reclamer(maintenant: datetime, limite: int = LOT) -> list[dict[str, An
         return list(await Message.raw(_sql_reclamer(limite), maintenant, maintenant))
 
 
+# A claim's instant, a provider, the segments it billed; a message id, its id at the
+# provider, when it was sent.
+_Groupe = tuple[datetime, str, int | None]
+_Envoye = tuple[int, str | None, datetime]
+
+
 def _a_nous(row: dict[str, Any]) -> Any:
     """Still our claim: updates of a worker whose lease ran out (and whose message another
     worker took over) change nothing."""
@@ -154,24 +161,22 @@ def _a_nous(row: dict[str, Any]) -> Any:
 
 
 class Ecritures:
-    """Results of sends waiting to be recorded, each conditional on our claim; `ecrire()`
-    runs them inside the caller's transaction (the next claim's). Most results are "sent":
-    those of one claim and one provider are one UPDATE, whatever their number."""
+    """Results of sends waiting to be recorded, each conditional on our claim. `ecrire()`
+    writes them inside the caller's transaction (the next claim's), and `ecrits()`, once
+    that transaction has committed, forgets them: if it fails they are written by the next
+    one (each UPDATE is conditional on the claim, so a second write changes nothing). Most
+    results are "sent": those of one claim and one provider are one UPDATE."""
 
     def __init__(self) -> None:
-        self._en_attente: list[tuple[dict[str, Any], dict[Any, Any]]] = []
-        self._envoyes: dict[
-            tuple[datetime, str, int | None], list[tuple[int, str | None, datetime]]
-        ]
-        self._envoyes = {}
-        self._nombre = 0
+        self._autres: list[tuple[dict[str, Any], dict[Any, Any]]] = []
+        self._envoyes: dict[_Groupe, list[_Envoye]] = {}
+        self._ecrits: tuple[int, dict[_Groupe, int]] = (0, {})
 
     def __len__(self) -> int:
-        return self._nombre
+        return len(self._autres) + sum(len(v) for v in self._envoyes.values())
 
     def ajouter(self, row: dict[str, Any], values: dict[Any, Any]) -> None:
-        self._en_attente.append((row, values))
-        self._nombre += 1
+        self._autres.append((row, values))
 
     def envoye(self, row: dict[str, Any], fournisseur: str, resultat: Resultat) -> None:
         """Sent now: kept as its claim, provider and billed segments, id at the provider."""
@@ -179,37 +184,52 @@ class Ecritures:
         self._envoyes.setdefault(cle, []).append(
             (row["id"], resultat.fournisseur_id, datetime.now(UTC))
         )
-        self._nombre += 1
 
     async def ecrire(self) -> None:
-        en_attente, self._en_attente = self._en_attente, []
-        envoyes, self._envoyes = self._envoyes, {}
-        self._nombre = 0
+        # Sends that end meanwhile only append: what is written is this prefix of each list.
+        autres = list(self._autres)
+        envoyes = {cle: list(messages) for cle, messages in self._envoyes.items()}
+        self._ecrits = (len(autres), {cle: len(messages) for cle, messages in envoyes.items()})
         for (verrou, fournisseur, segments), messages in envoyes.items():
             for debut in range(0, len(messages), 500):
                 await _ecrire_envoyes(verrou, fournisseur, segments, messages[debut : debut + 500])
-        for row, values in en_attente:
+        for row, values in autres:
             await Message.update(values).where(_a_nous(row))
+
+    def ecrits(self) -> None:
+        """The transaction of the last `ecrire()` committed."""
+        autres, envoyes = self._ecrits
+        self._ecrits = (0, {})
+        del self._autres[:autres]
+        for cle, nombre in envoyes.items():
+            del self._envoyes[cle][:nombre]
+            if not self._envoyes[cle]:
+                del self._envoyes[cle]
+
+
+async def _enregistrer(ecritures: Ecritures) -> None:
+    """The results so far, in a transaction of their own."""
+    async with write_transaction():
+        await ecritures.ecrire()
+    ecritures.ecrits()
 
 
 async def _ecrire_envoyes(
-    verrou: datetime,
-    fournisseur: str,
-    segments: int | None,
-    messages: list[tuple[int, str | None, datetime]],
+    verrou: datetime, fournisseur: str, segments: int | None, messages: list[_Envoye]
 ) -> None:
     """One UPDATE for messages sent under one claim by one provider, conditional on the
-    claim (a delivery report may already have marked one delivered)."""
+    claim."""
     horodatage = "{}" if is_sqlite() else "CAST({} AS TIMESTAMPTZ)"
     ids = ", ".join("{}" for _ in messages)
     cas = " ".join("WHEN {} THEN {}" for _ in messages)
     quand = " ".join(f"WHEN {{}} THEN {horodatage}" for _ in messages)
     segments_sql = "segments = {}, " if segments else ""
+    # A delivery report may have come first (`delivre`): it stays so, with the rest filled.
     sql = (
-        "UPDATE message SET statut = 'envoye', fournisseur = {}, derniere_erreur = '', "
-        f"a_verifier = FALSE, {segments_sql}"
+        "UPDATE message SET statut = CASE statut WHEN 'en_cours' THEN 'envoye' ELSE statut END, "
+        f"fournisseur = {{}}, derniere_erreur = '', a_verifier = FALSE, {segments_sql}"
         f"fournisseur_id = CASE id {cas} END, envoye_at = CASE id {quand} END "
-        f"WHERE id IN ({ids}) AND statut = 'en_cours' AND verrou_at = {{}}"
+        f"WHERE id IN ({ids}) AND statut IN ('en_cours', 'delivre') AND verrou_at = {{}}"
     )
     valeurs: list[Any] = [fournisseur]
     if segments:
@@ -354,14 +374,16 @@ async def _sans_opposition(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def _reclamer_et_ecrire(
-    instant: datetime, limite: int, ecritures: Ecritures, rapport: Rapport
+    instant: datetime, dus: datetime, limite: int, ecritures: Ecritures, rapport: Rapport
 ) -> tuple[int, list[dict[str, Any]]]:
-    """One transaction: record the results so far, claim up to `limite` messages, cancel
-    those to numbers that replied STOP. Returns how many were claimed and those to send."""
+    """One transaction: record the results so far, claim (at `instant`) up to `limite`
+    messages due by `dus`, cancel those to numbers that replied STOP. Returns how many were
+    claimed and those to send."""
     async with write_transaction():
         await ecritures.ecrire()
-        lot = list(await Message.raw(_sql_reclamer(limite), instant, instant))
+        lot = list(await Message.raw(_sql_reclamer(limite), instant, dus))
         a_envoyer = await _sans_opposition(lot)
+    ecritures.ecrits()
     rapport.annules += len(lot) - len(a_envoyer)
     for row in a_envoyer:
         row["verrou"] = instant
@@ -383,15 +405,19 @@ async def reconcilier(maintenant: datetime, resoudre: Resolveur, rapport: Rappor
     ).where(Message.statut == StatutMessage.en_cours, Message.verrou_at < maintenant - bail())
     cache: dict[int, sortie.Parametres] = {}
     for row in orphelins:
-        p = await _parametres(row["territoire"], cache)
-        fournisseur = await resoudre(p, row["canal"])
         try:
+            p = await _parametres(row["territoire"], cache)
+            fournisseur = await resoudre(p, row["canal"])
             trouve = await fournisseur.retrouver(_sortant(row, p))
         except NonVerifiable as error:
             trouve = None
             logger.warning("message %s : %s ; renvoi", row["reference"], error)
         except ErreurFournisseur as error:
             logger.info("message %s : réconciliation remise (%s)", row["reference"], error)
+            continue
+        except Exception:  # noqa: BLE001 - one message must not stop the outbox
+            logger.exception("message %s : réconciliation impossible", row["reference"])
+            rapport.erreurs.append(f"réconciliation de {row['reference']}")
             continue
         claim = (
             (Message.id == row["id"])
@@ -442,6 +468,8 @@ async def traiter_lot(
 
     # Claim when at least a quarter of the places are free (or all that is left to do):
     # claims, and the results recorded with them, go by groups rather than one by one.
+    # Only what was due when the batch began: a message given back for a retry "now" (a
+    # Retry-After of 0) waits for the next batch instead of going round at once.
     groupe = max(1, concurrence // 4)
     en_vol: set[asyncio.Task[None]] = set()
     reclames = 0
@@ -452,40 +480,54 @@ async def traiter_lot(
             libre = min(concurrence - len(en_vol), reste)
             if reste and libre >= min(groupe, reste):
                 instant = datetime.now(UTC) if maintenant_reel else maintenant
-                nombre, lot = await _reclamer_et_ecrire(instant, libre, ecritures, rapport)
+                nombre, lot = await _reclamer_et_ecrire(
+                    instant, maintenant, libre, ecritures, rapport
+                )
                 reclames += nombre
                 epuise = nombre < libre
-                # Each territoire's settings once, before its sends start, not by each.
-                for territoire in {row["territoire"] for row in lot}:
-                    await _parametres(territoire, cache)
+                # Each territoire's settings once, before its sends start, not by each
+                # (should this fail, each message's own try says so).
+                with contextlib.suppress(Exception):
+                    for territoire in {row["territoire"] for row in lot}:
+                        await _parametres(territoire, cache)
                 en_vol.update(asyncio.create_task(un(row, instant)) for row in lot)
                 continue
             if ecritures and (not reste or len(ecritures) >= groupe):
-                async with write_transaction():
-                    await ecritures.ecrire()
+                await _enregistrer(ecritures)
             if not en_vol:
                 break
-            _, en_vol = await asyncio.wait(en_vol, return_when=asyncio.FIRST_COMPLETED)
+            # At most a second between two writes of the results, however slow the sends.
+            fini, en_vol = await asyncio.wait(
+                en_vol, timeout=1.0, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not fini and ecritures:
+                await _enregistrer(ecritures)
         rapport.reclames = reclames
+    except asyncio.CancelledError:
+        # Shutdown: the sends in flight stay claimed, reconciled once the lease has passed.
+        for task in en_vol:
+            task.cancel()
+        raise
     finally:
+        # On any other error, the sends in flight end (their timeouts bound the wait) and
+        # their results are written rather than left for reconciliation.
         if en_vol:
-            # Cancelled (shutdown): the sends still in flight stay claimed, reconciled later.
-            for task in en_vol:
-                task.cancel()
             await asyncio.gather(*en_vol, return_exceptions=True)
         if ecritures:
-            async with write_transaction():
-                await ecritures.ecrire()
+            try:
+                await _enregistrer(ecritures)
+            except Exception:  # noqa: BLE001 - reconciled after the lease instead
+                logger.exception("%d résultats d'envoi non écrits", len(ecritures))
     return rapport
 
 
-async def tour() -> Rapport:
+async def tour(*, resoudre: Resolveur | None = None) -> Rapport:
     """What the scheduler and `python -m plateforme envoyer` run at each interval: batches
     back to back while they come full, so that a backlog does not wait one interval per
     `LOT` messages."""
     while True:
-        rapport = await traiter_lot()
-        if rapport.reclames < LOT:
+        rapport = await traiter_lot(resoudre=resoudre)
+        if rapport.reclames < LOT or not (rapport.envoyes or rapport.echecs or rapport.annules):
             return rapport
 
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from notifications.fournisseurs.base import (
     ErreurDefinitive,
     ErreurTemporaire,
@@ -135,6 +137,10 @@ class DoubleFacturant(Double):
 async def test_each_sent_message_records_its_own_provider_id_time_and_segments() -> None:
     avant = datetime.now(UTC)
     territoire, _ = await ecrire_messages(130, avant - timedelta(seconds=1))
+    # Some were in doubt after a timeout: looked up (unknown), then sent.
+    await Message.update({Message.a_verifier: True}).where(
+        Message.territoire == territoire.id, Message.destinataire.like("%5")
+    )
     double = DoubleFacturant()
     await envoi.vider(resoudre=resolveur(double))
     rows = await Message.select().where(Message.territoire == territoire.id)
@@ -207,12 +213,13 @@ async def test_a_stop_after_writing_cancels_that_number_in_that_territoire_only(
     double = Double()
     rapport = await envoi.vider(maintenant, resoudre=resolveur(double))
     assert await statuts(territoire) == {"envoye": 29, "annule": 1}
-    assert rapport.annules == 1 and rapport.envoyes == 29
+    assert rapport.annules >= 1
     (annule,) = await Message.select(Message.destinataire, Message.reference).where(
         Message.territoire == territoire.id, Message.statut == "annule"
     )
     assert annule["destinataire"] == "+33612340003"
-    assert len(double.envoyes) == 29 and annule["reference"] not in double.envoyes
+    sent = [r for r in double.envoyes if r in await mine(territoire)]
+    assert len(sent) == 29 and annule["reference"] not in sent
 
 
 async def test_stop_cancels_what_was_queued() -> None:
@@ -254,3 +261,100 @@ async def test_a_crash_mid_send_is_reconciled_not_resent() -> None:
     assert await statuts(territoire) == {"envoye": 10}
     resent = [r for r in double.envoyes if r in {c["reference"] for c in claimed}]
     assert sorted(resent) == sorted(r["reference"] for r in claimed[4:])
+
+
+# Faults of the worker itself ------------------------------------------------------------
+
+
+async def mine(territoire: Any) -> set[str]:
+    rows = await Message.select(Message.reference).where(Message.territoire == territoire.id)
+    return {r["reference"] for r in rows}
+
+
+async def test_a_message_that_cannot_be_reconciled_does_not_stop_the_outbox() -> None:
+    maintenant = datetime.now(UTC) - timedelta(seconds=1)
+    territoire, _ = await ecrire_messages(3, maintenant)
+    claimed = [
+        r for r in await envoi.reclamer(maintenant, limite=1000) if r["territoire"] == territoire.id
+    ]
+    # The worker died with them in flight; then more messages came due.
+    fresh, _ = await ecrire_messages(5, maintenant)
+
+    class Capricieux(Double):
+        async def retrouver(self, message: MessageSortant) -> Resultat | None:
+            if message.reference == claimed[0]["reference"]:
+                raise RuntimeError("réponse illisible")
+            return await super().retrouver(message)
+
+    double = Capricieux()
+    later = maintenant + envoi.bail() + timedelta(seconds=5)
+    await envoi.vider(later, resoudre=resolveur(double))
+    assert await statuts(fresh) == {"envoye": 5}
+    # The unreadable one stays claimed, to be tried again; the others were sent once.
+    assert await statuts(territoire) == {"envoye": 2, "en_cours": 1}
+    sent = [r for r in double.envoyes if r in await mine(territoire)]
+    assert sorted(sent) == sorted(r["reference"] for r in claimed[1:])
+
+
+async def test_results_whose_write_failed_are_written_by_the_next_transaction(
+    monkeypatch: Any,
+) -> None:
+    maintenant = datetime.now(UTC) - timedelta(seconds=1)
+    territoire, _ = await ecrire_messages(120, maintenant)
+    ecrire = envoi._ecrire_envoyes
+    failures = [RuntimeError("connexion à la base perdue")]
+
+    async def flaky(*args: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await ecrire(*args)
+
+    monkeypatch.setattr(envoi, "_ecrire_envoyes", flaky)
+    double = Double()
+    with pytest.raises(RuntimeError, match="connexion"):
+        await envoi.traiter_lot(resoudre=resolveur(double))
+    # Nothing waits for a reconciliation: the sends in flight ended and every result was
+    # written after the failed transaction; the rest goes out with the next batch.
+    assert "en_cours" not in await statuts(territoire)
+    await envoi.vider(resoudre=resolveur(double))
+    assert await statuts(territoire) == {"envoye": 120}
+    sent = [r for r in double.envoyes if r in await mine(territoire)]
+    assert len(sent) == 120 and len(set(sent)) == 120
+
+
+async def test_a_delivery_report_before_the_sent_result_is_kept_and_completed() -> None:
+    maintenant = datetime.now(UTC) - timedelta(seconds=1)
+    territoire, _ = await ecrire_messages(1, maintenant)
+
+    class RapporteurRapide(Double):
+        async def envoyer(self, message: MessageSortant) -> Resultat:
+            resultat = await super().envoyer(message)
+            # The provider's webhook, faster than our own write.
+            await Message.update(
+                {Message.statut: "delivre", Message.delivre_at: datetime.now(UTC)}
+            ).where(Message.reference == message.reference)
+            return resultat
+
+    await envoi.vider(resoudre=resolveur(RapporteurRapide()))
+    row = await Message.select().where(Message.territoire == territoire.id).first()
+    assert row["statut"] == "delivre"
+    assert row["fournisseur_id"] == f"p-{row['reference']}" and row["envoye_at"] is not None
+
+
+async def test_a_retry_after_of_zero_waits_for_the_next_batch() -> None:
+    maintenant = datetime.now(UTC) - timedelta(seconds=1)
+    territoire, _ = await ecrire_messages(3, maintenant)
+
+    class Sature(Double):
+        async def envoyer(self, message: MessageSortant) -> Resultat:
+            self.temporaires += 1
+            raise ErreurTemporaire("429", retry_after=0)
+
+    double = Sature()
+    await envoi.traiter_lot(resoudre=resolveur(double))
+    rows = await Message.select(Message.tentatives).where(Message.territoire == territoire.id)
+    assert [r["tentatives"] for r in rows] == [1, 1, 1]
+    # What the scheduler runs stops too: a batch that sent nothing is not run again at once.
+    await envoi.tour(resoudre=resolveur(double))
+    rows = await Message.select(Message.tentatives).where(Message.territoire == territoire.id)
+    assert all(r["tentatives"] <= 2 for r in rows)
