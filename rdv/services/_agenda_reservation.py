@@ -113,7 +113,8 @@ async def _chevauchants(agent_id: int, debut: datetime, fin: datetime, zone: str
 async def reserver_par_telephone(
     principal: Principal, cible: AgentAgenda, form: Form, *, maintenant: datetime | None = None
 ) -> RdvReserve:
-    """Book an rdv with `cible` at the typed local date and time, for the typed person.
+    """Book an rdv with `cible` at the typed local date and time, for the typed person or
+    for a relative of theirs (the person stays the contact for the messages).
 
     Raises Invalid (every bad field at once, 422), Chevauchement (409) when
     the agent already has an rdv then, SessionPleine or DejaInscrit (409).
@@ -130,19 +131,27 @@ async def reserver_par_telephone(
         telephone=form.text("telephone", max_length=30),
         email=form.text("email"),
     )
+    # For a relative of theirs (a child, often): the person on the phone is the contact.
+    proche: reservation.Proche | None = None
+    if form.text("proche_prenom") or form.text("proche_nom"):
+        naissance = None
+        if form.text("proche_date_naissance"):
+            naissance = form.day("proche_date_naissance", label="Date de naissance du proche")
+        proche = reservation.Proche(form.text("proche_prenom"), form.text("proche_nom"), naissance)
     motif = next((m for m in motifs if m["id"] == motif_id), None)
     session_vide = (
         motif is not None
         and motif["collectif"]
+        and proche is None
         and not any((personne.prenom, personne.nom, personne.telephone, personne.email))
     )
+    zone = await fuseau(principal)
     if not session_vide:
         try:
-            reservation.valider_personne(personne)
+            reservation.valider_demande(personne, proche, maintenant)
         except Invalid as error:
             for name, message in error.fields.items():
                 form.errors.add(name, message)
-    zone = await fuseau(principal)
     debut: datetime | None = None
     if jour is not None and heure is not None:
         debut = datetime.combine(jour, heure, tzinfo=ZoneInfo(zone))
@@ -166,6 +175,7 @@ async def reserver_par_telephone(
         agent_id=cible.id,
         canal=CanalCreation.agent,
         agent_createur_id=principal.agent_id,
+        proche=proche,
     )
     try:
         if session_vide:

@@ -29,6 +29,7 @@ from rdv.tables import (
     PlageOuverture,
     Rdv,
     RdvHistorique,
+    RdvParticipant,
 )
 from tests import factories
 from tests.integration.conftest import ROOT, Browser, free_port
@@ -382,6 +383,48 @@ async def test_an_agent_books_on_the_phone_outside_any_plage_with_an_agent_only_
     )
     page = await browser.http.get(response.headers["location"])
     assert "18:45–19:15" in page.text and "Inès Moreau" in page.text
+
+
+async def test_an_agent_books_for_a_relative_of_the_caller_who_stays_the_contact(
+    new_browser: Any, equipe: dict[str, Any]
+) -> None:
+    browser = await signed_in(new_browser, equipe["agent"])
+    form = await browser.http.get("/agenda/rdv/nouveau")
+    assert "Pour un proche (facultatif)" in form.text
+    before = await Rdv.count().where(Rdv.agent == equipe["agent"].id)
+    incomplete = await browser.post_form(
+        "/agenda/rdv/nouveau", phone_booking(equipe, proche_prenom="Léo", heure="17:00")
+    )
+    assert incomplete.status_code == 422
+    assert 'id="proche_nom-erreur">Le nom du proche est obligatoire.' in incomplete.text
+    assert await Rdv.count().where(Rdv.agent == equipe["agent"].id) == before
+    response = await browser.post_form(
+        "/agenda/rdv/nouveau",
+        phone_booking(
+            equipe, proche_prenom="Léo", proche_nom="Moreau", proche_date_naissance="2021-03-14"
+        ),
+    )
+    assert response.status_code == 303, response.text
+    rdv = (
+        await Rdv.select()
+        .where(Rdv.agent == equipe["agent"].id)
+        .order_by(Rdv.id, ascending=False)
+        .first()
+    )
+    (participant,) = await RdvParticipant.select(
+        RdvParticipant.usager.prenom,
+        RdvParticipant.usager.telephone,
+        RdvParticipant.usager.date_naissance,
+        RdvParticipant.usager.responsable.prenom,
+        RdvParticipant.usager.responsable.telephone,
+    ).where(RdvParticipant.rdv == rdv["id"])
+    assert participant["usager.prenom"] == "Léo" and participant["usager.telephone"] == ""
+    assert participant["usager.date_naissance"] == date(2021, 3, 14)
+    # The caller is the contact: their mobile gets the messages.
+    assert participant["usager.responsable.prenom"] == "Inès"
+    assert participant["usager.responsable.telephone"] == "+33781223344"
+    page = await browser.http.get(response.headers["location"])
+    assert "Léo Moreau" in page.text
 
 
 async def test_booking_over_another_rdv_of_the_agent_gives_a_409_page_with_the_message(
