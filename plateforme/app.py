@@ -51,6 +51,8 @@ SECURITY_HEADERS = [
 def _lifespan(settings: Settings, taches: list[Tache]):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
+        from notifications.fournisseurs import registre
+
         await db.start(settings)
         async with AsyncExitStack() as stack:
             if settings.scheduler_enabled and taches:
@@ -60,6 +62,7 @@ def _lifespan(settings: Settings, taches: list[Tache]):  # type: ignore[no-untyp
                 yield
             finally:
                 app.state.ready = False
+        await registre.fermer_clients()
         await db.stop()
 
     return database

@@ -142,6 +142,7 @@ def _cmd_serve(args: argparse.Namespace) -> None:
 
 def _cmd_envoyer(args: argparse.Namespace) -> None:
     """The outbox worker as its own process (the app's scheduler does the same job)."""
+    from notifications.fournisseurs import registre
     from notifications.services import envoi
 
     async def work() -> None:
@@ -152,9 +153,12 @@ def _cmd_envoyer(args: argparse.Namespace) -> None:
                 f"{rapport.echecs} en échec, {rapport.expires} expirés."
             )
             return
-        while True:
-            await envoi.tour()
-            await asyncio.sleep(args.intervalle)
+        try:
+            while True:
+                await envoi.tour()
+                await asyncio.sleep(args.intervalle)
+        finally:
+            await registre.fermer_clients()
 
     asyncio.run(_with_engine(work))
 

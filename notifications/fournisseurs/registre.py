@@ -107,13 +107,28 @@ def client_http() -> httpx.AsyncClient:
     """The HTTP client for the next provider: the one installed, else the next of ours."""
     if _client is not None and not _client.is_closed:
         return _client
-    if not _clients or any(client.is_closed for client in _clients):
-        limites = httpx.Limits(
-            max_connections=CONNEXIONS_MAX_PAR_CLIENT,
-            max_keepalive_connections=CONNEXIONS_PAR_CLIENT,
-        )
-        _clients[:] = [httpx.AsyncClient(timeout=10.0, limits=limites) for _ in range(CLIENTS)]
-    return _clients[next(_suivant) % CLIENTS]
+    numero = next(_suivant) % CLIENTS
+    while len(_clients) < CLIENTS:
+        _clients.append(_nouveau_client())
+    if _clients[numero].is_closed:
+        _clients[numero] = _nouveau_client()
+    return _clients[numero]
+
+
+def _nouveau_client() -> httpx.AsyncClient:
+    limites = httpx.Limits(
+        max_connections=CONNEXIONS_MAX_PAR_CLIENT,
+        max_keepalive_connections=CONNEXIONS_PAR_CLIENT,
+    )
+    return httpx.AsyncClient(timeout=10.0, limits=limites)
+
+
+async def fermer_clients() -> None:
+    """Close our HTTP clients and their connections (the process stops)."""
+    clients = list(_clients)
+    _clients.clear()
+    for client in clients:
+        await client.aclose()
 
 
 # A territoire's admin names the variables holding its keys, but only among those the

@@ -151,3 +151,22 @@ def test_only_the_operators_variables_and_addresses_are_used(config: Config, mot
     with pytest.raises(ConfigurationInvalide, match=motif) as erreur:
         registre.sms(config, client=httpx.AsyncClient(), environ=env)
     assert "la-cle-des-sessions" not in str(erreur.value)
+
+
+async def test_providers_take_the_http_clients_in_turn_and_a_closed_one_is_replaced() -> None:
+    registre.utiliser_client(None)
+    await registre.fermer_clients()
+    try:
+        tour = [registre.client_http() for _ in range(registre.CLIENTS)]
+        assert len({id(c) for c in tour}) == registre.CLIENTS
+        assert registre.client_http() is tour[0]
+        # Each keeps a few connections: httpcore's pool costs grow with their square.
+        pool = tour[0]._transport._pool  # type: ignore[attr-defined]
+        assert pool._max_keepalive_connections == registre.CONNEXIONS_PAR_CLIENT
+        await tour[1].aclose()
+        suivant = registre.client_http()
+        assert suivant is not tour[1] and not suivant.is_closed
+        assert registre.client_http() is tour[2]
+    finally:
+        await registre.fermer_clients()
+    assert all(c.is_closed for c in tour if c is not tour[1])
