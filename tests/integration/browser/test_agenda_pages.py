@@ -157,14 +157,14 @@ async def test_the_other_agenda_pages_are_accessible(page: Page) -> None:
     # Booking on the phone with a mistake, then a new usager at 18:45.
     await page.goto("/agenda/rdv/nouveau?q=dufresne")
     await page.get_by_role("link", name=re.compile("^Choisir Margaux Dufresne")).click()
-    await expect(page.get_by_label("Prénom")).to_have_value("Margaux")
+    await expect(page.get_by_label(re.compile(r"^Prénom \(obligatoire\)"))).to_have_value("Margaux")
     await page.get_by_role("button", name="Réserver le rendez-vous").click()
     await expect(page.get_by_role("alert")).to_contain_text("Choisissez un motif.")
     await assert_accessible(page)
     await page.get_by_label("Motif").select_option(
         label="PMI : Consultation (30 min), réservé aux agents"
     )
-    await page.get_by_label("Date").fill(next_monday().isoformat())
+    await page.get_by_label(re.compile(r"^Date \(obligatoire\)")).fill(next_monday().isoformat())
     await page.get_by_label("Heure (obligatoire)").fill("18:45")
     await page.get_by_role("button", name="Réserver le rendez-vous").click()
     await expect(page.get_by_role("status")).to_have_text("Modifications enregistrées.")
