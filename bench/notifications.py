@@ -276,7 +276,7 @@ async def left_over() -> list[dict[str, Any]]:
 # The parts of one message, alone.
 
 PARTS = 300
-HTTP_ROUNDS = [(50, 1), (50, 10)]  # (sends at once, HTTP clients of 50 // n connections)
+HTTP_AT_ONCE = 50  # as envoi.CONCURRENCE
 HTTP_ROUNDS_EACH = 10
 
 
@@ -353,27 +353,32 @@ async def parts(territoire_id: int, client: httpx.AsyncClient) -> list[dict[str,
     await fake(client, "POST", "/_fake/reinitialiser")
 
     # Rounds of sends at once at the programmed latency, as traiter_lot keeps them in
-    # flight, from one HTTP client keeping them all alive or from several smaller ones
-    # taken in turn (registre.client_http()).
+    # flight: from one HTTP client keeping them all alive, or from the worker's own clients
+    # taken in turn (a provider built per send, as `registre.pour` does for each message).
     await fake(client, "POST", "/_fake/programmer", json={"latence": LATENCE})
-    for at_once, clients in HTTP_ROUNDS:
-        kept = at_once // clients
-        limits = httpx.Limits(max_connections=kept, max_keepalive_connections=kept)
-        https = [httpx.AsyncClient(timeout=10.0, limits=limits) for _ in range(clients)]
-        config = Config(nom="smsfactor", url=str(client.base_url), cle_env=CLE_ENV)
-        providers = [registre.sms(config, client=http) for http in https]
+    config = Config(nom="smsfactor", url=str(client.base_url), cle_env=CLE_ENV)
+    seul = httpx.Limits(max_connections=HTTP_AT_ONCE, max_keepalive_connections=HTTP_AT_ONCE)
+    for http, how in (
+        (
+            httpx.AsyncClient(timeout=10.0, limits=seul),
+            f"one client keeping {HTTP_AT_ONCE} connections alive",
+        ),
+        (
+            None,
+            f"the worker's {registre.CLIENTS} clients keeping"
+            f" {registre.CONNEXIONS_PAR_CLIENT} each, in turn",
+        ),
+    ):
 
-        async def one_round(
-            number: int, providers: list[Any] = providers, at_once: int = at_once
-        ) -> None:
+        async def one_round(number: int, http: httpx.AsyncClient | None = http) -> None:
             await asyncio.gather(
                 *(
-                    providers[i % len(providers)].envoyer(
+                    registre.sms(config, client=http).envoyer(
                         MessageSortant(
                             f"round-{number}-{i}", f"+3361{i:07d}", "Rappel", p.expediteur
                         )
                     )
-                    for i in range(at_once)
+                    for i in range(HTTP_AT_ONCE)
                 )
             )
 
@@ -383,19 +388,15 @@ async def parts(territoire_id: int, client: httpx.AsyncClient) -> list[dict[str,
             await one_round(number)
         found.append(
             {
-                "name": f"{at_once} HTTP sends at once at {LATENCE * 1000:g} ms, from"
-                + (
-                    f" one client keeping {kept} connections alive"
-                    if clients == 1
-                    else f" {clients} clients keeping {kept} each, in turn"
-                )
-                + ": per round (wall), per send (CPU)",
+                "name": f"{HTTP_AT_ONCE} HTTP sends at once at {LATENCE * 1000:g} ms, from {how}"
+                ": per round (wall), per send (CPU)",
                 "wall_ms": 1000 * (time.perf_counter() - wall) / HTTP_ROUNDS_EACH,
-                "cpu_ms": 1000 * (time.process_time() - cpu) / (HTTP_ROUNDS_EACH * at_once),
+                "cpu_ms": 1000 * (time.process_time() - cpu) / (HTTP_ROUNDS_EACH * HTTP_AT_ONCE),
             }
         )
-        for http in https:
+        if http is not None:
             await http.aclose()
+    await registre.fermer_clients()
     await fake(client, "POST", "/_fake/reinitialiser")
     return found
 
@@ -867,13 +868,6 @@ def _drain(result: dict[str, Any] | None, name: str) -> float | None:
     return None
 
 
-def _part(result: dict[str, Any] | None, start: str) -> dict[str, float] | None:
-    for part in (result or {}).get("parts", []):
-        if part["name"].startswith(start):
-            return dict(part)
-    return None
-
-
 def _busy(result: dict[str, Any] | None, name: str) -> str:
     """ ", the machine N % busy" over that scenario's runs, when it ran."""
     for scenario in (result or {}).get("scenarios", []):
@@ -907,7 +901,7 @@ def _analysis(results: list[dict[str, Any]]) -> Iterator[str]:
         None,
     )
     r10 = next(
-        (p for r in results for p in r.get("parts", []) if " 10 clients " in p["name"]), None
+        (p for r in results for p in r.get("parts", []) if "the worker's" in p["name"]), None
     )
     duplicates = sum(
         run["duplicates"] + run["never_received"]

@@ -244,7 +244,6 @@ async def _ecrire_envoyes(
 
 
 def _liberer(
-    row: dict[str, Any],
     du_at: datetime,
     erreur: str = "",
     *,
@@ -288,9 +287,7 @@ async def _un(
     """Send one claimed message; its result goes to `ecritures`."""
     p = await _parametres(row["territoire"], cache)
     if not row["urgent"] and sortie.en_silence(maintenant, p):
-        ecritures.ajouter(
-            row, _liberer(row, sortie.fin_du_silence(maintenant, p), essai_compte=False)
-        )
+        ecritures.ajouter(row, _liberer(sortie.fin_du_silence(maintenant, p), essai_compte=False))
         return
     fournisseur = await resoudre(p, row["canal"])
     sortant = _sortant(row, p)
@@ -302,7 +299,7 @@ async def _un(
             deja = None
         except ErreurFournisseur as error:
             delai = backoff(row["tentatives"])
-            ecritures.ajouter(row, _liberer(row, maintenant + timedelta(seconds=delai), str(error)))
+            ecritures.ajouter(row, _liberer(maintenant + timedelta(seconds=delai), str(error)))
             rapport.reessais += 1
             return
         if deja is not None:
@@ -323,7 +320,7 @@ async def _un(
         incertain = bool(row["a_verifier"] or getattr(error, "incertain", False))
         ecritures.ajouter(
             row,
-            _liberer(row, maintenant + timedelta(seconds=delai), str(error), a_verifier=incertain),
+            _liberer(maintenant + timedelta(seconds=delai), str(error), a_verifier=incertain),
         )
         rapport.reessais += 1
         logger.info(
@@ -419,11 +416,7 @@ async def reconcilier(maintenant: datetime, resoudre: Resolveur, rapport: Rappor
             logger.exception("message %s : réconciliation impossible", row["reference"])
             rapport.erreurs.append(f"réconciliation de {row['reference']}")
             continue
-        claim = (
-            (Message.id == row["id"])
-            & (Message.statut == StatutMessage.en_cours)
-            & (Message.verrou_at == row["verrou_at"])
-        )
+        claim = _a_nous({"id": row["id"], "verrou": row["verrou_at"]})
         if trouve is not None:
             await Message.update(
                 {

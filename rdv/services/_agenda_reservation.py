@@ -25,7 +25,8 @@ from rdv.services._agenda_acces import (
     lire_heure,
     motifs_et_sites,
 )
-from rdv.tables import STATUTS_ACTIFS, CanalCreation, Rdv, Usager, nom_de_recherche
+from rdv.tables import STATUTS_ACTIFS, CanalCreation, Rdv, Usager
+from sites.services.communes import normalise
 from sites.services.forms import Form
 from sites.tables import SiteService
 
@@ -77,7 +78,7 @@ async def chercher_usagers(principal: Principal, q: str) -> list[dict[str, Any]]
     elif lettres and len(" ".join(lettres)) >= 2:
         # Folded as the names are in `recherche`: "helene" finds "Hélène", "jean pierre"
         # finds "Jean-Pierre", whatever the engine's LIKE does with accents.
-        for mot in nom_de_recherche(" ".join(lettres), "").split():
+        for mot in normalise(" ".join(lettres)).split():
             query = query.where(Usager.recherche.like(f"%{mot}%"))
     else:
         return []
