@@ -47,6 +47,7 @@ def page_agenda(
             "onglet": onglet,
             "lien": lien,
             "transitions": LIBELLES_TRANSITIONS,
+            "statuts_participant": {"vu": "vu", "absent": "absent"},
             "agent_param": None,
             **context,
         },
@@ -192,6 +193,33 @@ class AgendaController(Controller):
             principal,
             "jour",
             r=rdv,
+            retour=_retour(retour, lien("/agenda", jour=rdv.debut.date())),
+            date_longue=agenda.date_longue,
+        )
+
+    @post("/participants/{participant_id:int}/statut")
+    async def statut_participant(
+        self, request: Request[Any, Any, Any], principal: Principal, participant_id: int
+    ) -> Redirect:
+        """Mark one participant of a collective session vu or absent (or back to à venir),
+        or take them off it (annulé); 409 when not allowed now."""
+        form = await read_form(request)
+        _, jour = await agenda.pointer_participant(principal, participant_id, form.text("statut"))
+        retour = _retour(form.values.get("retour"), lien("/agenda", jour=jour))
+        return Redirect(_avec_enregistre(retour, f"participant-{participant_id}"), status_code=303)
+
+    @get("/participants/{participant_id:int}/annuler")
+    async def desinscrire(
+        self, principal: Principal, participant_id: int, retour: str | None = None
+    ) -> Template:
+        """Confirmation before taking someone off a collective session."""
+        rdv, usager = await agenda.participant_a_desinscrire(principal, participant_id)
+        return page_agenda(
+            "desinscrire.html",
+            principal,
+            "jour",
+            r=rdv,
+            u=usager,
             retour=_retour(retour, lien("/agenda", jour=rdv.debut.date())),
             date_longue=agenda.date_longue,
         )

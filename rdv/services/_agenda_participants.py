@@ -19,6 +19,9 @@ class UsagerAgenda:
     telephone_e164: str
     # False once they left a collective session (their seat is free again).
     inscrit: bool = True
+    # The participant's own seat and status: in a collective session, each one comes or not.
+    participant_id: int = 0
+    statut: str = "a_venir"
     # The number replied STOP: no SMS reaches them (reminders neither).
     sms_refuses: bool = False
 
@@ -37,6 +40,8 @@ def usager_agenda(p: dict[str, Any]) -> UsagerAgenda:
         telephone=affichage(telephone) if telephone else "",
         telephone_e164=telephone,
         inscrit=p["statut"] in STATUTS_ACTIFS,
+        participant_id=p["id"],
+        statut=p["statut"],
         sms_refuses=refus is not None,
     )
 
@@ -46,6 +51,7 @@ def participants_query(rdv_ids: list[int]) -> Any:
     usager, responsable = RdvParticipant.usager, RdvParticipant.usager.responsable
     return (
         RdvParticipant.select(
+            RdvParticipant.id,
             RdvParticipant.rdv,
             RdvParticipant.statut,
             usager.prenom.as_alias("prenom"),

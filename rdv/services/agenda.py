@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from plateforme.auth import Principal
 from plateforme.db import lecture
-from plateforme.errors import Forbidden, NotFound
+from plateforme.errors import Conflict, Forbidden, NotFound
 from rdv.formats import date_longue
-from rdv.services import cycle
+from rdv.services import cycle, places
 from rdv.services._agenda_acces import (
     AgentAgenda,
     agent_cible,
@@ -58,7 +58,7 @@ from rdv.services._agenda_reservation import (
     reserver_par_telephone,
     usager_du_territoire,
 )
-from rdv.tables import Rdv, StatutRdv
+from rdv.tables import Rdv, RdvParticipant, StatutRdv
 from sites.tables import AgentSite
 
 __all__ = [
@@ -77,6 +77,8 @@ __all__ = [
     "agents_visibles",
     "calendrier_du_jeton",
     "changer_statut",
+    "participant_a_desinscrire",
+    "pointer_participant",
     "chercher_usagers",
     "creer_flux",
     "date_longue",
@@ -92,6 +94,7 @@ __all__ = [
     "plage",
     "plages",
     "rdv_a_annuler",
+    "rdv_agenda",
     "reserver_par_telephone",
     "revoquer_flux",
     "semaine",
@@ -324,6 +327,11 @@ async def _rdv_modifiable(principal: Principal, rdv_id: int) -> dict[str, Any]:
 
 async def rdv_a_annuler(principal: Principal, rdv_id: int) -> RdvAgenda:
     """The rdv the principal is about to cancel, to show it before they confirm."""
+    return await rdv_agenda(principal, rdv_id)
+
+
+async def rdv_agenda(principal: Principal, rdv_id: int) -> RdvAgenda:
+    """One rdv as the agenda shows it, if the principal may change it."""
     async with lecture():
         row = await _rdv_modifiable(principal, rdv_id)
         zone = await fuseau(principal)
@@ -351,3 +359,60 @@ async def changer_statut(
     zone = await fuseau(principal)
     debut: datetime = row["debut"]
     return debut.astimezone(ZoneInfo(zone)).date()
+
+
+async def pointer_participant(
+    principal: Principal, participant_id: int, statut: str
+) -> tuple[int, date]:
+    """Note whether one participant of a collective session came (vu, absent, or back to à
+    venir), or take them off it (annulé).
+
+    Returns the session's id and local day. Raises NotFound (no such seat in the
+    territoire), Forbidden (not the principal's session), Invalid (unknown status) or
+    Conflict (not now).
+    """
+    row = await _place_modifiable(principal, participant_id)
+    acteur = cycle.Acteur("agent", principal.agent_id)
+    if statut == StatutRdv.annule:
+        await places.quitter(participant_id, statut, acteur)
+    else:
+        await places.pointer(participant_id, statut, acteur)
+    debut: datetime = row["debut"]
+    return row["id"], debut.astimezone(ZoneInfo(await fuseau(principal))).date()
+
+
+async def _place_modifiable(principal: Principal, participant_id: int) -> dict[str, Any]:
+    """The session of a seat the principal may change, or raise."""
+    place = (
+        await RdvParticipant.select(
+            RdvParticipant.rdv, RdvParticipant.rdv.collectif.as_alias("collectif")
+        )
+        .where(RdvParticipant.id == participant_id)
+        .first()
+    )
+    if place is None:
+        raise NotFound("Ce rendez-vous n'existe pas.", code="rdv_introuvable")
+    row = await _rdv_modifiable(principal, place["rdv"])
+    if not place["collectif"]:
+        raise Conflict(
+            "Ce rendez-vous est individuel : changez le statut du rendez-vous lui-même.",
+            code="transition_impossible",
+        )
+    return row
+
+
+async def participant_a_desinscrire(
+    principal: Principal, participant_id: int
+) -> tuple[RdvAgenda, UsagerAgenda]:
+    """The session and the participant the principal is about to take off it."""
+    async with lecture():
+        row = await _place_modifiable(principal, participant_id)
+        zone = await fuseau(principal)
+        rdvs = await _rdvs(
+            principal, zone, row["debut"], row["debut"] + timedelta(seconds=1), Rdv.id == row["id"]
+        )
+    rdv = rdvs[0]
+    usager = next(u for u in rdv.usagers if u.participant_id == participant_id)
+    if not usager.inscrit:
+        raise Conflict("Cette inscription est déjà annulée.", code="transition_impossible")
+    return rdv, usager

@@ -1,4 +1,5 @@
-"""A participant's seat in a collective session: leaving it, or moving to another session.
+"""A participant's seat in a collective session: leaving it, moving to another session, or
+the agent noting whether they came.
 
 Each change is one write transaction that updates the seat, bumps its ICS
 SEQUENCE and appends to the sessions' history (invariant 5). Moving goes
@@ -15,14 +16,14 @@ from plateforme.errors import Conflict, Invalid, NotFound
 from plateforme.reactions import reagir
 from rdv.services.chargement import motif_info
 from rdv.services.contraintes import is_complet
-from rdv.services.cycle import ANNULATIONS, Acteur, journal
+from rdv.services.cycle import ANNULATIONS, APRES_LE_DEBUT, Acteur, journal
 from rdv.services.reservation import (
     DejaInscrit,
     SessionComplete,
     prochains_creneaux,
     sessions_libres,
 )
-from rdv.tables import RdvParticipant, StatutRdv
+from rdv.tables import STATUTS_ACTIFS, RdvParticipant, StatutRdv
 
 
 async def _place(participant_id: int) -> dict[str, Any]:
@@ -73,6 +74,52 @@ async def quitter(participant_id: int, statut: str, acteur: Acteur) -> None:
             participant_id=participant_id,
             par=acteur.kind,
             maintenant=datetime.now(UTC),
+        )
+
+
+# Whether a participant came: set by the agent once the session has begun, and corrected.
+PRESENCES = {StatutRdv.a_venir, StatutRdv.vu, StatutRdv.absent}
+
+
+async def pointer(participant_id: int, statut: str, acteur: Acteur) -> None:
+    """Note that a participant of a collective session came (vu) or not (absent), or undo it
+    (à venir). Their seat stays taken either way; leaving it is `quitter`."""
+    if statut not in PRESENCES:
+        raise Invalid(fields={"statut": "Statut inconnu."})
+    async with write_transaction():
+        place = await _place(participant_id)
+        if place["statut_rdv"] not in STATUTS_ACTIFS:
+            raise Conflict("Cette session est annulée.", code="transition_impossible")
+        courant = place["statut"]
+        if courant not in STATUTS_ACTIFS:
+            raise Conflict(
+                "Cette inscription est annulée : la personne ne vient plus.",
+                code="transition_impossible",
+            )
+        if statut == courant:
+            return
+        if statut in APRES_LE_DEBUT and place["debut"] > datetime.now(UTC):
+            raise Conflict(
+                "Cette session n'a pas encore commencé : personne ne peut y être vu ni absent.",
+                code="rdv_pas_commence",
+            )
+        changed = await (
+            RdvParticipant.update(
+                {RdvParticipant.statut: statut, RdvParticipant.updated_at: datetime.now(UTC)}
+            )
+            .where(RdvParticipant.id == participant_id, RdvParticipant.statut == courant)
+            .returning(RdvParticipant.id)
+        )
+        if not changed:
+            raise Conflict("Cette inscription a changé entre-temps.", code="transition_impossible")
+        await journal(
+            place["rdv"],
+            "presence",
+            statut,
+            place["debut"],
+            acteur,
+            participant=participant_id,
+            avant=courant,
         )
 
 

@@ -337,3 +337,149 @@ async def test_when_the_service_cancels_a_session_its_participants_calendars_fol
         params={"debut": atelier["mardi"].isoformat()},
     )
     assert refused.status_code == 422, "a cancelled session takes nobody"
+
+
+async def test_the_agent_marks_each_participant_of_a_session_vu_or_absent_and_may_correct_it(
+    new_browser: Any, client: httpx.AsyncClient, atelier: dict[str, Any]
+) -> None:
+    lundi, session_id = atelier["lundi"], atelier["sessions"][0]
+    for prenom in ("Nina", "Omar"):
+        booked = await client.post("/api/rdv", json=seat(atelier, lundi, prenom=prenom))
+        assert booked.status_code == 201, booked.text
+    seats = {
+        row["prenom"]: row["id"]
+        for row in await RdvParticipant.select(
+            RdvParticipant.id, RdvParticipant.usager.prenom.as_alias("prenom")
+        ).where(RdvParticipant.rdv == session_id)
+    }
+    agent: Browser = new_browser()
+    await agent.sign_in(atelier["agent"].email)
+
+    early = await agent.post_form(f"/agenda/participants/{seats['Nina']}/statut", {"statut": "vu"})
+    assert early.status_code == 409, "nobody has come to a session that has not begun"
+    assert "pas encore commencé" in html.unescape(early.text)
+
+    # The session began half an hour ago.
+    debut = datetime.now(lundi.tzinfo) - timedelta(minutes=30)
+    await Rdv.update({Rdv.debut: debut, Rdv.fin: debut + timedelta(minutes=90)}).where(
+        Rdv.id == session_id
+    )
+    jour = debut.astimezone(lundi.tzinfo).date().isoformat()
+    for prenom, statut in (("Nina", "vu"), ("Omar", "vu"), ("Omar", "absent")):
+        done = await agent.post_form(
+            f"/agenda/participants/{seats[prenom]}/statut",
+            {"statut": statut, "retour": f"/agenda?jour={jour}"},
+        )
+        assert done.status_code == 303, done.text
+        assert done.headers["location"].endswith(f"#participant-{seats[prenom]}")
+
+    statuses = await RdvParticipant.select(RdvParticipant.id, RdvParticipant.statut).where(
+        RdvParticipant.rdv == session_id
+    )
+    assert {s["id"]: s["statut"] for s in statuses} == {
+        seats["Nina"]: "vu",
+        seats["Omar"]: "absent",
+    }
+    assert await Rdv.count().where(Rdv.id == session_id, Rdv.statut == "a_venir") == 1, (
+        "the session itself is unchanged"
+    )
+    page = html.unescape((await agent.http.get("/agenda", params={"jour": jour})).text)
+    assert 'Nina Martin · <a href="tel:' in page
+    nina = page.split(f'id="participant-{seats["Nina"]}"')[1].split("</li>")[0]
+    omar = page.split(f'id="participant-{seats["Omar"]}"')[1].split("</li>")[0]
+    assert 'statut-vu">vu</span>' in nina and "Marquer absent" in nina and "Marquer vu" not in nina
+    assert 'statut-absent">absent</span>' in omar and "Remettre à venir" in omar
+    assert "Session collective : 2 inscrits sur 3 places" in page, "vu and absent keep their seat"
+
+    history = (
+        await RdvHistorique.select(
+            RdvHistorique.evenement,
+            RdvHistorique.statut,
+            RdvHistorique.agent,
+            RdvHistorique.details,
+        )
+        .where(RdvHistorique.rdv == session_id, RdvHistorique.evenement == "presence")
+        .order_by(RdvHistorique.id)
+        .output(load_json=True)
+    )
+    assert [(h["statut"], h["details"]["participant"], h["agent"]) for h in history] == [
+        ("vu", seats["Nina"], atelier["agent"].id),
+        ("vu", seats["Omar"], atelier["agent"].id),
+        ("absent", seats["Omar"], atelier["agent"].id),
+    ]
+    assert history[-1]["details"]["avant"] == "vu"
+
+
+async def test_the_agent_takes_someone_off_a_session_after_a_confirmation_and_frees_the_seat(
+    new_browser: Any, client: httpx.AsyncClient, atelier: dict[str, Any]
+) -> None:
+    lundi, session_id = atelier["lundi"], atelier["sessions"][0]
+    booked = await client.post("/api/rdv", json=seat(atelier, lundi, prenom="Nina"))
+    assert booked.status_code == 201, booked.text
+    participant = (
+        await RdvParticipant.select(RdvParticipant.id)
+        .where(RdvParticipant.rdv == session_id)
+        .first()
+    )
+    assert (iso_minute(lundi), 2) in await week(client, atelier)
+    agent: Browser = new_browser()
+    await agent.sign_in(atelier["agent"].email)
+
+    agenda = html.unescape(
+        (await agent.http.get("/agenda", params={"jour": lundi.date().isoformat()})).text
+    )
+    assert f"/agenda/participants/{participant['id']}/annuler" in agenda
+    confirmation = await agent.http.get(f"/agenda/participants/{participant['id']}/annuler")
+    assert confirmation.status_code == 200
+    assert "Désinscrire Nina Martin" in html.unescape(confirmation.text)
+    done = await agent.post_form(
+        f"/agenda/participants/{participant['id']}/statut", {"statut": "annule"}
+    )
+    assert done.status_code == 303
+    assert (iso_minute(lundi), 3) in await week(client, atelier), "the seat is free again"
+    assert await Rdv.count().where(Rdv.id == session_id, Rdv.statut == "a_venir") == 1
+    again = await agent.post_form(
+        f"/agenda/participants/{participant['id']}/statut", {"statut": "vu"}
+    )
+    assert again.status_code == 409, "someone who left cannot be marked as come"
+    gone = await agent.http.get(f"/agenda/participants/{participant['id']}/annuler")
+    assert gone.status_code == 409
+
+
+async def test_only_the_sessions_agent_or_its_managers_mark_its_participants(
+    new_browser: Any, client: httpx.AsyncClient, atelier: dict[str, Any]
+) -> None:
+    lundi, session_id = atelier["lundi"], atelier["sessions"][0]
+    booked = await client.post("/api/rdv", json=seat(atelier, lundi, prenom="Nina"))
+    assert booked.status_code == 201, booked.text
+    participant = (
+        await RdvParticipant.select(RdvParticipant.id)
+        .where(RdvParticipant.rdv == session_id)
+        .first()
+    )
+    collegue = await factories.agent(
+        atelier["territoire"], services=[atelier["service"]], sites=[atelier["site"]]
+    )
+    ailleurs = await factories.agent(await factories.territoire(), role="admin")
+    url = f"/agenda/participants/{participant['id']}"
+    for who, expected in ((collegue, 403), (ailleurs, 404)):
+        browser: Browser = new_browser()
+        await browser.sign_in(who.email)
+        refused = await browser.post_form(f"{url}/statut", {"statut": "annule"})
+        assert refused.status_code == expected, who.email
+        assert (await browser.http.get(f"{url}/annuler")).status_code == expected
+    anonymous = await new_browser().post_form(f"{url}/statut", {"statut": "annule"})
+    assert anonymous.status_code in (302, 303, 401)
+    assert (
+        await RdvParticipant.count().where(
+            RdvParticipant.id == participant["id"], RdvParticipant.statut == "a_venir"
+        )
+        == 1
+    )
+
+    agent: Browser = new_browser()
+    await agent.sign_in(atelier["agent"].email)
+    unknown = await agent.post_form(f"{url}/statut", {"statut": "parti"})
+    assert unknown.status_code == 422
+    missing = await agent.post_form("/agenda/participants/999999999/statut", {"statut": "vu"})
+    assert missing.status_code == 404
