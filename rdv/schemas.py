@@ -62,6 +62,32 @@ class RdvPublic(msgspec.Struct):
     pour: Annotated[str, msgspec.Meta(description="Who comes: the usager or their relative")] = ""
 
 
+class RdvUsagerPublic(RdvPublic):
+    """The usager's rdv found by its code, with what they may still do online."""
+
+    cle: Annotated[
+        str, msgspec.Meta(description="The key of the SMS link: proves access to this rdv")
+    ] = ""
+    annulable: bool = False
+    deplacable: bool = False
+    raison: Annotated[
+        str, msgspec.Meta(description="Why it can no longer be changed online, in French")
+    ] = ""
+
+
+class AccesRdv(msgspec.Struct):
+    """Either the key of the SMS link, or the first two letters of the last name."""
+
+    cle: Annotated[str, msgspec.Meta(max_length=40, examples=["k3j5q2m7x9w4t6p8"])] = ""
+    lettres: Annotated[str, msgspec.Meta(max_length=100, examples=["MA"])] = ""
+
+
+class DeplacementRdv(msgspec.Struct):
+    debut: Annotated[datetime, msgspec.Meta(examples=["2026-12-08T10:00:00+01:00"])]
+    cle: Annotated[str, msgspec.Meta(max_length=40, examples=["k3j5q2m7x9w4t6p8"])] = ""
+    lettres: Annotated[str, msgspec.Meta(max_length=100, examples=["MA"])] = ""
+
+
 class Creneau(msgspec.Struct):
     """A free créneau, or a collective session with seats left."""
 
@@ -113,3 +139,52 @@ class SiteDisponible(msgspec.Struct):
     accessibilite: str
     distance_km: float
     prochain_creneau: Creneau | None
+
+
+class ParticipantAgenda(msgspec.Struct):
+    """Someone in an rdv, as their agent sees them."""
+
+    id: int
+    nom: Annotated[str, msgspec.Meta(examples=["Léa Martin (proche de Camille Martin)"])]
+    telephone: Annotated[str, msgspec.Meta(description="E.164; a relative's responsable's")]
+    statut: str
+    sms_refuses: bool
+
+
+class RdvAgendaOut(msgspec.Struct):
+    """An rdv of an agenda, with the statuses the signed-in agent may set now."""
+
+    id: int
+    debut: datetime
+    fin: datetime
+    statut: str
+    motif: str
+    site_id: int
+    site: str
+    agent_id: int
+    agent: str
+    participants: list[ParticipantAgenda]
+    transitions: Annotated[
+        list[str], msgspec.Meta(description="Statuses the agent may set now", examples=[["vu"]])
+    ]
+    arrive_at: datetime | None = None
+    collectif: bool = False
+    capacite: int | None = None
+
+
+class JourneeAgenda(msgspec.Struct):
+    agent_id: int
+    agent: str
+    jour: date
+    rdvs: list[RdvAgendaOut]
+
+
+class StatutIn(msgspec.Struct):
+    statut: Annotated[
+        str,
+        msgspec.Meta(
+            description="vu, absent, a_venir (a correction) or annule",
+            examples=["vu"],
+        ),
+    ]
+    motif: Annotated[str, msgspec.Meta(max_length=200, description="Why it is cancelled")] = ""

@@ -5,6 +5,8 @@ from litestar.types import ControllerRouterHandler
 from rdv.controllers._agenda_disponibilites import DisponibilitesController
 from rdv.controllers.admin_motifs import AdminMotifsController
 from rdv.controllers.agenda import AgendaController
+from rdv.controllers.api_agenda import AgendaApiController
+from rdv.controllers.api_usager import RdvUsagerController
 from rdv.controllers.flux import FluxController, flux_ics
 from rdv.controllers.lien_court import lien_court
 from rdv.controllers.pages_usager import PagesUsagerController
@@ -12,6 +14,8 @@ from rdv.controllers.public import RdvPublicController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     RdvPublicController,
+    RdvUsagerController,
+    AgendaApiController,
     PagesUsagerController,
     AgendaController,
     DisponibilitesController,

@@ -66,7 +66,7 @@ class RdvPublicController(Controller):
                 telephone=d.site.site.telephone,
                 accessibilite=d.site.site.accessibilite,
                 distance_km=round(d.site.distance_km, 1),
-                prochain_creneau=_creneau(d.prochain, zone) if d.prochain else None,
+                prochain_creneau=creneau_public(d.prochain, zone) if d.prochain else None,
             )
             for d in result
         ]
@@ -91,7 +91,7 @@ class RdvPublicController(Controller):
                 JourCreneaux(
                     date=jour.date.isoformat(),
                     jour=jour.jour,
-                    creneaux=[_creneau(c, zone) for c in jour.creneaux],
+                    creneaux=[creneau_public(c, zone) for c in jour.creneaux],
                 )
                 for jour in result.jours
             ],
@@ -130,7 +130,7 @@ class RdvPublicController(Controller):
         except reservation.CreneauIndisponible as taken:
             zone = ZoneInfo((await recherche.motif_en_ligne(data.motif_id)).fuseau)
             taken.extra["prochains_creneaux"] = [
-                msgspec.to_builtins(_creneau(c, zone)) for c in taken.prochains
+                msgspec.to_builtins(creneau_public(c, zone)) for c in taken.prochains
             ]
             raise
         site = rdv.site
@@ -150,7 +150,7 @@ class RdvPublicController(Controller):
         )
 
 
-def _creneau(creneau: creneaux.Creneau, zone: ZoneInfo) -> Creneau:
+def creneau_public(creneau: creneaux.Creneau, zone: ZoneInfo) -> Creneau:
     return Creneau(
         debut=creneau.debut.astimezone(zone),
         fin=creneau.fin.astimezone(zone),
