@@ -326,6 +326,7 @@ async def test_a_cancelled_rdv_cannot_be_marked_vu_which_answers_409_and_changes
     history = (
         await RdvHistorique.select(RdvHistorique.statut, RdvHistorique.details)
         .where(RdvHistorique.rdv == rdv_id)
+        .order_by(RdvHistorique.id)
         .output(load_json=True)
     )
     assert [h["statut"] for h in history] == ["a_venir", "annule"]

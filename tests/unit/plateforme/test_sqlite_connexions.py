@@ -1,0 +1,113 @@
+"""The SQLite engine's kept-open connections, on a real database file of its own (so on
+both passes of the suite): reused, and never handed over with anything left open."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from piccolo.engine.sqlite import TransactionType
+
+from plateforme.db import SQLITE_CONNEXIONS_LIBRES, _SQLiteEngine
+
+
+@pytest.fixture
+async def moteur(tmp_path: Path) -> AsyncIterator[_SQLiteEngine]:
+    engine = _SQLiteEngine(path=str(tmp_path / "pool.sqlite3"), timeout=30)
+    await engine.run_ddl("PRAGMA journal_mode=WAL")
+    await engine.run_ddl("CREATE TABLE ligne (id INTEGER PRIMARY KEY, texte TEXT NOT NULL)")
+    yield engine
+    await engine.fermer()
+
+
+def ouvertes(engine: _SQLiteEngine) -> list[object]:
+    return list(engine._libres)
+
+
+async def lignes(engine: _SQLiteEngine) -> list[str]:
+    rows = await engine.run_ddl("SELECT texte FROM ligne ORDER BY id")
+    return [row["texte"] for row in rows]
+
+
+async def test_queries_and_transactions_reuse_one_connection(moteur: _SQLiteEngine) -> None:
+    premiere = await moteur.prendre()
+    moteur.rendre(premiere, propre=True)
+    for n in range(20):
+        async with moteur.transaction(TransactionType.immediate):
+            await moteur.run_ddl(f"INSERT INTO ligne (texte) VALUES ('ligne {n}')")
+        assert len(await lignes(moteur)) == n + 1
+    assert ouvertes(moteur) == [premiere], "the same connection, kept open"
+
+
+async def test_a_failed_transaction_is_rolled_back_before_its_connection_is_reused(
+    moteur: _SQLiteEngine,
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with moteur.transaction(TransactionType.immediate):
+            await moteur.run_ddl("INSERT INTO ligne (texte) VALUES ('perdue')")
+            raise RuntimeError("échec au milieu")
+    [connection] = ouvertes(moteur)
+    assert not connection.in_transaction
+    assert await lignes(moteur) == []
+    async with moteur.transaction(TransactionType.immediate):
+        await moteur.run_ddl("INSERT INTO ligne (texte) VALUES ('gardée')")
+    assert await lignes(moteur) == ["gardée"]
+
+
+async def test_a_transaction_cancelled_half_way_leaves_nothing_written_nor_open(
+    moteur: _SQLiteEngine,
+) -> None:
+    dedans = asyncio.Event()
+
+    async def ecrivain() -> None:
+        async with moteur.transaction(TransactionType.immediate):
+            await moteur.run_ddl("INSERT INTO ligne (texte) VALUES ('annulée')")
+            dedans.set()
+            await asyncio.sleep(30)
+
+    tache = asyncio.create_task(ecrivain())
+    await dedans.wait()
+    tache.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await tache
+    assert all(not c.in_transaction for c in ouvertes(moteur))
+    assert await lignes(moteur) == []
+    # The write lock was released: another writer gets it at once.
+    async with asyncio.timeout(5), moteur.transaction(TransactionType.immediate):
+        await moteur.run_ddl("INSERT INTO ligne (texte) VALUES ('suivante')")
+    assert await lignes(moteur) == ["suivante"]
+
+
+async def test_queries_cancelled_mid_flight_never_hand_a_busy_connection_to_the_next(
+    moteur: _SQLiteEngine,
+) -> None:
+    async with moteur.transaction(TransactionType.immediate):
+        for n in range(200):
+            await moteur.run_ddl(f"INSERT INTO ligne (texte) VALUES ('{n}')")
+    slow = "SELECT count(*) AS n FROM ligne a, ligne b, ligne c"
+    for _ in range(5):
+        taches = [asyncio.create_task(moteur.run_ddl(slow)) for _ in range(4)]
+        await asyncio.sleep(0.01)
+        for tache in taches:
+            tache.cancel()
+        await asyncio.gather(*taches, return_exceptions=True)
+    async with moteur.transaction(TransactionType.immediate):
+        await moteur.run_ddl("INSERT INTO ligne (texte) VALUES ('fin')")
+    assert (await lignes(moteur))[-1] == "fin"
+    assert all(not c.in_transaction for c in ouvertes(moteur))
+
+
+async def test_many_at_once_all_succeed_and_few_stay_open(moteur: _SQLiteEngine) -> None:
+    async def ecrire(n: int) -> None:
+        async with moteur.transaction(TransactionType.immediate):
+            await moteur.run_ddl(f"INSERT INTO ligne (texte) VALUES ('{n}')")
+
+    async def lire() -> int:
+        return len(await lignes(moteur))
+
+    results = await asyncio.gather(*(ecrire(n) for n in range(50)), *(lire() for _ in range(50)))
+    assert sorted(await lignes(moteur), key=int) == [str(n) for n in range(50)]
+    assert all(isinstance(r, int) or r is None for r in results)
+    assert len(ouvertes(moteur)) <= SQLITE_CONNEXIONS_LIBRES
