@@ -43,7 +43,7 @@ def _public(rdv: acces_usager.RdvUsager) -> RdvUsagerPublic:
         site=SiteCourt(id=rdv.site["id"], nom=rdv.site["nom"], adresse=rdv.site["adresse"]),
         instructions=rdv.motif.instructions,
         collectif=rdv.collectif,
-        pour=f"{rdv.prenom} {rdv.nom}" if rdv.responsable else "",
+        pour=f"{rdv.prenom} {rdv.nom}",
         cle=acces_usager.cle(rdv.code),
         annulable=raison is None and rdv.motif.annulable_par_usager,
         deplacable=raison is None

@@ -48,6 +48,7 @@ async def test_the_usager_sees_their_rdv_with_the_letters_and_gets_the_links_key
     assert datetime.fromisoformat(rdv["debut"]) == debut
     assert rdv["annulable"] and rdv["deplacable"] and rdv["raison"] == "", rdv
     assert rdv["site"]["id"] == cabinet["site"].id
+    assert rdv["pour"] == "Camille Martin"
     assert "telephone" not in rdv and "agent" not in rdv, "nothing beyond the usager's own"
     by_key = await http.get(f"/api/rdv/{code}", params={"cle": rdv["cle"]})
     assert by_key.status_code == 200 and by_key.json()["code"] == code
