@@ -214,11 +214,27 @@ async def lister(principal: Principal, site_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+# When this process last wrote each device's heartbeat.
+_ecrits: dict[int, datetime] = {}
+
+
 async def battement(appareil_id: int) -> None:
+    """Note that the device is alive, at most once per BATTEMENT_MIN.
+
+    Most pings stop at the process's own memory: 1,200 screens pinging every 30 s
+    would otherwise be 40 UPDATEs a second, each taking SQLite's write lock (even
+    when it changes no row) and making the writers that come next wait in SQLite's
+    busy handler. The UPDATE's own condition keeps the rule across workers.
+    """
     maintenant = _maintenant()
-    await Appareil.update({Appareil.dernier_contact_at: maintenant}).where(
-        Appareil.id == appareil_id,
-        Appareil.revoque_at.is_null(),
-        (Appareil.dernier_contact_at.is_null())
-        | (Appareil.dernier_contact_at < maintenant - BATTEMENT_MIN),
-    )
+    dernier = _ecrits.get(appareil_id)
+    if dernier is not None and timedelta(0) <= maintenant - dernier < BATTEMENT_MIN:
+        return
+    _ecrits[appareil_id] = maintenant
+    async with write_transaction():
+        await Appareil.update({Appareil.dernier_contact_at: maintenant}).where(
+            Appareil.id == appareil_id,
+            Appareil.revoque_at.is_null(),
+            (Appareil.dernier_contact_at.is_null())
+            | (Appareil.dernier_contact_at < maintenant - BATTEMENT_MIN),
+        )

@@ -295,3 +295,34 @@ async def test_pairing_refuses_unknown_and_expired_codes_then_pairs_and_revokes(
     wrong = await admin.post_form(f"{base}/{autre.id}/revoquer", {})
     assert wrong.status_code == 404
     assert (await une(Appareil.select().where(Appareil.id == autre.id)))["revoque_at"] is None
+
+
+async def test_a_heartbeat_shows_the_device_online_and_is_written_at_most_every_30_s(
+    new_browser: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lieu = await site_avec_files()
+    navigateur = await connecte(new_browser, await responsable(lieu))
+    base = f"/admin/sites/{lieu.site.id}/appareils"
+    bearer = {"Authorization": f"Bearer {lieu.borne_jeton}"}
+    assert "Hors ligne" in t(await navigateur.http.get(base))
+
+    beat = await client.post("/api/appareils/battement", headers=bearer)
+    assert beat.status_code == 204, beat.text
+    assert "En ligne" in t(await navigateur.http.get(base))
+    first = (await une(Appareil.select().where(Appareil.id == lieu.borne.id)))["dernier_contact_at"]
+    assert first is not None
+
+    # In the test process: a second beat within 30 s writes nothing, one after it does.
+    await appareils.battement(lieu.borne.id)
+    assert (await une(Appareil.select().where(Appareil.id == lieu.borne.id)))[
+        "dernier_contact_at"
+    ] == first
+    later = datetime.now(UTC) + timedelta(seconds=31)
+    monkeypatch.setattr(appareils, "_maintenant", lambda: later)
+    await appareils.battement(lieu.borne.id)
+    assert (await une(Appareil.select().where(Appareil.id == lieu.borne.id)))[
+        "dernier_contact_at"
+    ] == later
+
+    unknown = await client.post("/api/appareils/battement", headers={"Authorization": "Bearer x"})
+    assert unknown.status_code == 401
