@@ -965,7 +965,7 @@ class Plan:
             calls=per_run,
             warm_up=max(5, per_run // 4),
             alone=max(3, calls // 100),
-            paced_seconds=max(2.0, round(calls / 125, 1)),
+            paced_seconds=max(5.0, round(calls / 33, 1)),
             closed_seconds=max(2.0, round(calls / 170, 1)),
         )
 
