@@ -147,68 +147,42 @@ peak. Note that a sign-in hashes with argon2id (64 MiB per hash), up to 4 at onc
 FINDINGS = """\
 ### What dominates, and what could be done
 
-Measured once by hand on 2026-11-23 on the same machine (not re-measured by `make bench`):
-SQL queries per operation counted in-process by wrapping Piccolo's engine, the server
-profiled with cProfile under the 200 clients (py-spy is not installed), and the memory of
-1,150 screens connected with and without permessage-deflate. The times are of the service
-functions in-process, one call after the other, on that machine's load then.
+Found by hand on 2026-12-06 (not re-measured by `make bench`), tracing the server of this
+benchmark with `gc.callbacks` and a task measuring the event loop's lag every 10 ms:
 
-| Operation, over HTTP | Queries | New SQLite connections | SQLite | PostgreSQL |
-|---|--:|--:|--:|--:|
-| call next (3 to reload the signed-in agent + the call) | 3 + 15 | 3 + 4 | 14 ms | 6 ms |
-| end (the same 3 + the transition) | 3 + 8 | 3 + 4 | 11 ms | 4 ms |
-| ticket issue (1 to find the kiosk + the ticket) | 1 + 14 | 1 + 5 | 18 ms | 7 ms |
-| site state | 8 | 1 | 6.5 ms | 4.9 ms |
-| ticket state (waiting) | 5 | 1 | 5.6 ms | 3.3 ms |
-| a screen connecting (device, heartbeat, state) | 10 | 3 | 9 ms | 3.7 ms |
+- **The paced phase's tail was mostly of the benchmark's making.** A counter that was
+  thinking when the phase ended sent its "end" at the phase's last instant, and that
+  request was counted: about half the 50 counters at once, every run, which made the p95
+  of "end" 150 to 250 ms on both engines while the other operations stayed far lower.
+  That request is now sent, uncounted, after the phase (the ticket must be ended for the
+  next one). The paced phase also lasts 15 s instead of 4, so that its p99 is not the
+  second-slowest of 160 requests.
+- **Full passes of Python's cycle collector stopped the loop for 60 to 270 ms**, about
+  every ten seconds under load, with 1,200 screens' objects in the heap. The app now
+  freezes what is alive once started and raises the collector's thresholds
+  (`plateforme.app.regler_le_ramasse_miettes`): the longest pass seen was then 51 ms.
+- **SQLite**: Piccolo opened a connection and a thread for every transaction and every
+  query outside one; the engine now keeps up to 10 open and sends a query in one round
+  trip to its thread (`plateforme.db`). Heartbeats (1,200 screens pinging every 30 s)
+  were UPDATEs taking the write lock outside the writers' queue; most now stop at the
+  process's memory.
+- **uvicorn with httptools and uvloop** instead of h11 and asyncio: 14 % more requests a
+  second in the closed phase (2 runs each, alternated, SQLite: median 680 and 684 ms
+  against 591 and 574 ms), the paced p99 63.4 and 63.8 against 58.0 and 60.8 ms.
 
-- **Call to screen**: the fan-out is not what the screens wait for (the reading lines
-  above); the call's request is, about 18 queries. On a quiet moment of the machine, a
-  trial run (one run of 20 calls) gave 15 ms in the median and 21 ms at most on SQLite; in
-  the runs above the machine was 80 to 100% busy with other work and the same request
-  took 20 to 60 ms. The target is within reach of one worker on a machine of its own, not
-  on this shared one.
-- **SQLite**: outside a transaction, Piccolo's engine opens a new aiosqlite connection,
-  with a new thread, for every query, and `Thread.start()` holds the event loop until the
-  thread runs: under the 200 clients the profile counted 8,173 thread starts holding the
-  loop 7.9 s in all (about 1 ms each, on the loop every request shares). Writes are
-  IMMEDIATE transactions that keep the database lock across their awaits on that crowded
-  loop, while the other writers wait in SQLite's busy handler, which sleeps up to 100 ms
-  between tries: in the runs of 2026-11-23, with 200 clients at once a ticket or a call
-  waited about 5 s, a read about 3 s. (An end looks fast there only because each counter
-  sends it after its call, once the burst has drained: at this throughput the writers send
-  one request each in the closed phase, which is mostly the queue formed by the 200 first
-  requests.)
-- **PostgreSQL**: no thread per query and no file lock, so about half the time per
-  request alone and a shorter queue, but one worker's event loop (and a starved CPU in the
-  runs of 2026-11-23: the server process got 35 to 50% of a core while the machine was 97
-  to 100% busy) served about 110 requests a second of this mix: 200 requests in flight
-  are then about 2 s of queue, whatever each costs.
-- **Memory**: about 100 KiB per screen on SQLite and 75 on PostgreSQL, half of it
-  permessage-deflate (1,150 screens took 104 KiB each with it, 54 without, SQLite). RSS
-  also grows during the runs on SQLite (each query's thread may grow glibc's malloc
-  arenas), and each sign-in's argon2id takes 64 MiB for a moment (VmHWM ~370 MB with 4 at
-  once, before the screens connected).
+Why "200 clients at once, no think time" stays far from median < 20 ms: a closed loop of
+200 clients waits on average 200 / throughput. One worker serves about 250 to 350 requests
+a second of this mix (about 3 to 4 ms of CPU each, the machine's 2 cores also running the
+database and the 1,200 screens' client processes): a median of 20 ms would take 10,000 a
+second, dozens of cores. The writes (ticket, call) wait longest there: on SQLite they
+queue one after the other for the database's one write lock, while reads go on. The
+paced phase (about 45 requests a second offered, a busy hour of a whole département many
+times over) is the one within reach, and meets both targets.
 
-Suggestions (the application code is not this benchmark's to change):
-1. Serve the load with several uvicorn workers on PostgreSQL, as DESIGN.md plans for
-   production (LISTEN/NOTIFY already carries the events to every worker's screens); one
-   worker cannot meet median < 20 ms with 200 requests in flight at ~110 a second.
-2. SQLite: run each request's reads on one connection (`lecture()` around them, or a
-   small pool of persistent aiosqlite connections in the engine), and queue the app's
-   writes on an `asyncio.Lock` taken before `BEGIN IMMEDIATE` (first come, first served,
-   no busy-handler sleeps, the lock held only while the transaction runs).
-3. Fewer queries per request: cache the signed-in agent's Principal per session for a few
-   seconds (3 queries on every agent request; the session epoch already signs out);
-   count the waiting tickets for the event inside the call's transaction instead of
-   re-reading the site and counting after commit; read the recent service durations of
-   all of a site's queues in one query in `etat_public`.
-4. Turn permessage-deflate off for the devices' socket (`uvicorn
-   --ws-per-message-deflate false`, or per route if it is wanted elsewhere): the events
-   are a few hundred bytes, and it is half of each screen's memory (about 60 MB of 1,200
-   screens).
-5. Bound the concurrent argon2id verifications (a semaphore around `verify_password`):
-   each takes 64 MiB, and a burst of sign-ins after a restart is what sets the peak."""
+What could still be done: cache the signed-in agent's Principal per session for a few
+seconds (3 queries on every counter request); bound the concurrent argon2id
+verifications of sign-ins (64 MiB each: a burst of sign-ins after a restart sets the
+memory peak)."""
 
 
 # --- the data ------------------------------------------------------------------------------
@@ -825,7 +799,17 @@ async def load_phase(
             await pause()
             if status == 200:
                 ticket_id = json.loads(content)["ticket_id"]
-                await send(client, "end", "POST", f"{path}/tickets/{ticket_id}/terminer")
+                end = f"{path}/tickets/{ticket_id}/terminer"
+                if loop.time() < stop_at:
+                    await send(client, "end", "POST", end)
+                else:
+                    # The phase ended during the think time: the ticket is ended all the
+                    # same, for the next phase, but that request starts after this phase
+                    # and is not counted. (Counting it made the counters that were
+                    # thinking all send "end" at the phase's last instant: a burst of
+                    # the benchmark's own making, which was the p95 of "end".)
+                    with contextlib.suppress(HttpError):
+                        await client.request("POST", end, None, None)
                 await pause()
 
     async def reader(client: Http, turn: int) -> None:
