@@ -41,7 +41,7 @@ worker, as `make run`; on PostgreSQL everything is measured again with {workers}
 production runs it, on créneaux of its own: rows marked ", {workers} workers"). The
 benchmark process runs {clients} clients on one event loop,
 each an `httpx.AsyncClient` with one kept-alive connection. Before the measures, the free
-créneaux are taken from the week views (`recherche.semaine`, 14 days from 2 weeks ahead)
+créneaux are taken from the week views (`recherche.semaine`, 6 weeks from 2 weeks ahead)
 of the 586 town halls for "{social}" and of the 16 centres for "{pmi}"; each is booked
 once, in the order of their start: the town halls' permanences have one agent each, and
 in the centres only pmi is booked, on one grid that two bookings cannot both hold. Every
@@ -241,14 +241,16 @@ async def free_creneaux(
     for code, kind in (("social", "permanence"), ("pmi", "centre")):
         motif_id = charge.motifs[code]
         for site_id in sorted(s for s, k in kinds.items() if k == kind):
-            semaine = await recherche.semaine(
-                motif_id, site_id, du=aujourdhui + timedelta(weeks=2), jours=14
-            )
-            offres += [
-                (kind, Creneau(motif_id, site_id, c.debut.isoformat()))
-                for jour in semaine.jours
-                for c in jour.creneaux
-            ]
+            # 6 weeks from 2 weeks ahead (in the motifs' 60 days), 14 days a call at most.
+            for semaines in (2, 4, 6):
+                semaine = await recherche.semaine(
+                    motif_id, site_id, du=aujourdhui + timedelta(weeks=semaines), jours=14
+                )
+                offres += [
+                    (kind, Creneau(motif_id, site_id, c.debut.isoformat()))
+                    for jour in semaine.jours
+                    for c in jour.creneaux
+                ]
     # Interleaved by site and time, so that concurrent clients spread over many agendas.
     offres.sort(key=lambda o: (o[1].debut, o[1].site_id))
     uniques: list[Creneau] = []
@@ -280,7 +282,7 @@ async def free_creneaux(
 
 def paced_bound() -> int:
     """More bookings than a paced phase ever makes (about CLIENTS × SECONDS / THINK)."""
-    return int(CLIENTS * PACED_SECONDS / PACED_THINK * 1.5) + CLIENTS
+    return int(CLIENTS * PACED_SECONDS / PACED_THINK * 1.25) + CLIENTS
 
 
 def _payload(creneau: Creneau, numero: int) -> dict[str, Any]:
