@@ -175,7 +175,12 @@ async def bench(calls: int, runs: int) -> dict[str, Any]:
                     httpx.AsyncClient(
                         base_url=base_url,
                         timeout=120,
-                        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                        # uvicorn closes a connection idle for 5 s: a client that waits
+                        # that long must not send on it as it closes (the paced phase's
+                        # think times do), so it drops it first and opens another.
+                        limits=httpx.Limits(
+                            max_connections=1, max_keepalive_connections=1, keepalive_expiry=4
+                        ),
                     )
                     for _ in range(CLIENTS)
                 ]

@@ -410,17 +410,24 @@ async def test_the_agent_marks_each_participant_of_a_session_vu_or_absent_and_ma
     assert history[-1]["details"]["avant"] == "vu"
 
 
+async def nina_on_monday(client: httpx.AsyncClient, atelier: dict[str, Any]) -> int:
+    """Nina books a seat in Monday's session; her seat's id."""
+    booked = await client.post("/api/rdv", json=seat(atelier, atelier["lundi"], prenom="Nina"))
+    assert booked.status_code == 201, booked.text
+    row = (
+        await RdvParticipant.select(RdvParticipant.id)
+        .where(RdvParticipant.rdv == atelier["sessions"][0])
+        .first()
+    )
+    assert row is not None
+    return int(row["id"])
+
+
 async def test_the_agent_takes_someone_off_a_session_after_a_confirmation_and_frees_the_seat(
     new_browser: Any, client: httpx.AsyncClient, atelier: dict[str, Any]
 ) -> None:
     lundi, session_id = atelier["lundi"], atelier["sessions"][0]
-    booked = await client.post("/api/rdv", json=seat(atelier, lundi, prenom="Nina"))
-    assert booked.status_code == 201, booked.text
-    participant = (
-        await RdvParticipant.select(RdvParticipant.id)
-        .where(RdvParticipant.rdv == session_id)
-        .first()
-    )
+    seat_id = await nina_on_monday(client, atelier)
     assert (iso_minute(lundi), 2) in await week(client, atelier)
     agent: Browser = new_browser()
     await agent.sign_in(atelier["agent"].email)
@@ -428,40 +435,29 @@ async def test_the_agent_takes_someone_off_a_session_after_a_confirmation_and_fr
     agenda = html.unescape(
         (await agent.http.get("/agenda", params={"jour": lundi.date().isoformat()})).text
     )
-    assert f"/agenda/participants/{participant['id']}/annuler" in agenda
-    confirmation = await agent.http.get(f"/agenda/participants/{participant['id']}/annuler")
+    assert f"/agenda/participants/{seat_id}/annuler" in agenda
+    confirmation = await agent.http.get(f"/agenda/participants/{seat_id}/annuler")
     assert confirmation.status_code == 200
     assert "Désinscrire Nina Martin" in html.unescape(confirmation.text)
-    done = await agent.post_form(
-        f"/agenda/participants/{participant['id']}/statut", {"statut": "annule"}
-    )
+    done = await agent.post_form(f"/agenda/participants/{seat_id}/statut", {"statut": "annule"})
     assert done.status_code == 303
     assert (iso_minute(lundi), 3) in await week(client, atelier), "the seat is free again"
     assert await Rdv.count().where(Rdv.id == session_id, Rdv.statut == "a_venir") == 1
-    again = await agent.post_form(
-        f"/agenda/participants/{participant['id']}/statut", {"statut": "vu"}
-    )
+    again = await agent.post_form(f"/agenda/participants/{seat_id}/statut", {"statut": "vu"})
     assert again.status_code == 409, "someone who left cannot be marked as come"
-    gone = await agent.http.get(f"/agenda/participants/{participant['id']}/annuler")
+    gone = await agent.http.get(f"/agenda/participants/{seat_id}/annuler")
     assert gone.status_code == 409
 
 
 async def test_only_the_sessions_agent_or_its_managers_mark_its_participants(
     new_browser: Any, client: httpx.AsyncClient, atelier: dict[str, Any]
 ) -> None:
-    lundi, session_id = atelier["lundi"], atelier["sessions"][0]
-    booked = await client.post("/api/rdv", json=seat(atelier, lundi, prenom="Nina"))
-    assert booked.status_code == 201, booked.text
-    participant = (
-        await RdvParticipant.select(RdvParticipant.id)
-        .where(RdvParticipant.rdv == session_id)
-        .first()
-    )
+    seat_id = await nina_on_monday(client, atelier)
     collegue = await factories.agent(
         atelier["territoire"], services=[atelier["service"]], sites=[atelier["site"]]
     )
     ailleurs = await factories.agent(await factories.territoire(), role="admin")
-    url = f"/agenda/participants/{participant['id']}"
+    url = f"/agenda/participants/{seat_id}"
     for who, expected in ((collegue, 403), (ailleurs, 404)):
         browser: Browser = new_browser()
         await browser.sign_in(who.email)
@@ -472,7 +468,7 @@ async def test_only_the_sessions_agent_or_its_managers_mark_its_participants(
     assert anonymous.status_code in (302, 303, 401)
     assert (
         await RdvParticipant.count().where(
-            RdvParticipant.id == participant["id"], RdvParticipant.statut == "a_venir"
+            RdvParticipant.id == seat_id, RdvParticipant.statut == "a_venir"
         )
         == 1
     )
