@@ -56,8 +56,12 @@ class _SQLiteEngine(SQLiteEngine):
         # the interpreter from exiting (threading joins them before atexit runs).
         connection._thread.daemon = True
         await connection
-        connection.row_factory = dict_factory
-        await connection.execute("PRAGMA foreign_keys = 1")
+        try:
+            connection.row_factory = dict_factory
+            await connection.execute("PRAGMA foreign_keys = 1")
+        except BaseException:
+            connection.stop()
+            raise
         return connection
 
     def rendre(self, connection: aiosqlite.Connection, propre: bool) -> None:
@@ -115,6 +119,10 @@ class _SQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: Any = None,
     ) -> Any:
+        if connection is None:
+            # A task that outlived its transaction (its context still names it): the
+            # connection went back to the pool and may be another request's by now.
+            raise RuntimeError("Cette transaction est terminée.")
         if query_type == "insert" and self.get_version_sync() < 3.35:
             # No RETURNING before SQLite 3.35: the primary key from the cursor, as Piccolo.
             async with connection.execute(query, args or []) as cursor:
@@ -154,8 +162,11 @@ class _Transaction(SQLiteTransaction):
             # the connection's one thread): the connection holds nothing open.
             propre = True
         finally:
-            self.engine.current_transaction.reset(self.context)
-            self.engine.rendre(self.connection, propre)
+            connection, self.connection = self.connection, None
+            try:
+                self.engine.rendre(connection, propre)
+            finally:
+                self.engine.current_transaction.reset(self.context)
         return exception is None
 
 

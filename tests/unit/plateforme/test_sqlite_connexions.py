@@ -111,3 +111,23 @@ async def test_many_at_once_all_succeed_and_few_stay_open(moteur: _SQLiteEngine)
     assert sorted(await lignes(moteur), key=int) == [str(n) for n in range(50)]
     assert all(isinstance(r, int) or r is None for r in results)
     assert len(ouvertes(moteur)) <= SQLITE_CONNEXIONS_LIBRES
+
+
+async def test_a_task_that_outlives_its_transaction_cannot_use_the_connection_any_more(
+    moteur: _SQLiteEngine,
+) -> None:
+    fin = asyncio.Event()
+
+    async def retardataire() -> None:
+        await fin.wait()
+        await moteur.run_ddl("INSERT INTO ligne (texte) VALUES ('trop tard')")
+
+    async with moteur.transaction(TransactionType.immediate):
+        # The task copies the context, and with it the current transaction.
+        tache = asyncio.create_task(retardataire())
+    fin.set()
+    with pytest.raises(RuntimeError, match="terminée"):
+        await tache
+    async with moteur.transaction(TransactionType.immediate):
+        await moteur.run_ddl("INSERT INTO ligne (texte) VALUES ('suivante')")
+    assert await lignes(moteur) == ["suivante"]
