@@ -31,8 +31,9 @@ LONGUEUR_CODE = 6
 DEMANDES_PAR_MINUTE = 30
 # A device that has not been heard from for this long is shown offline.
 HORS_LIGNE = timedelta(minutes=2)
-# Heartbeats are written at most this often per device.
-BATTEMENT_MIN = timedelta(seconds=30)
+# Heartbeats are written at most this often per device (pages ping every 25 s: one
+# write in three; HORS_LIGNE leaves room for two missed).
+BATTEMENT_MIN = timedelta(seconds=60)
 
 
 def hacher(jeton: str) -> str:
@@ -221,8 +222,8 @@ _ecrits: dict[int, datetime] = {}
 async def battement(appareil_id: int) -> None:
     """Note that the device is alive, at most once per BATTEMENT_MIN.
 
-    Most pings stop at the process's own memory: 1,200 screens pinging every 30 s
-    would otherwise be 40 UPDATEs a second, each taking SQLite's write lock (even
+    Most pings stop at the process's own memory: 1,200 screens pinging every 25 s
+    would otherwise be 48 UPDATEs a second, each taking SQLite's write lock (even
     when it changes no row) and making the writers that come next wait in SQLite's
     busy handler. The UPDATE's own condition keeps the rule across workers.
     """
@@ -231,10 +232,16 @@ async def battement(appareil_id: int) -> None:
     if dernier is not None and timedelta(0) <= maintenant - dernier < BATTEMENT_MIN:
         return
     _ecrits[appareil_id] = maintenant
-    async with write_transaction():
-        await Appareil.update({Appareil.dernier_contact_at: maintenant}).where(
-            Appareil.id == appareil_id,
-            Appareil.revoque_at.is_null(),
-            (Appareil.dernier_contact_at.is_null())
-            | (Appareil.dernier_contact_at < maintenant - BATTEMENT_MIN),
-        )
+    try:
+        async with write_transaction():
+            await Appareil.update({Appareil.dernier_contact_at: maintenant}).where(
+                Appareil.id == appareil_id,
+                Appareil.revoque_at.is_null(),
+                (Appareil.dernier_contact_at.is_null())
+                | (Appareil.dernier_contact_at < maintenant - BATTEMENT_MIN),
+            )
+    except BaseException:
+        # Not written: the next ping tries again.
+        if _ecrits.get(appareil_id) == maintenant:
+            del _ecrits[appareil_id]
+        raise

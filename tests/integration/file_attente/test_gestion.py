@@ -297,7 +297,7 @@ async def test_pairing_refuses_unknown_and_expired_codes_then_pairs_and_revokes(
     assert (await une(Appareil.select().where(Appareil.id == autre.id)))["revoque_at"] is None
 
 
-async def test_a_heartbeat_shows_the_device_online_and_is_written_at_most_every_30_s(
+async def test_a_heartbeat_shows_the_device_online_and_is_written_at_most_once_a_minute(
     new_browser: Any, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lieu = await site_avec_files()
@@ -312,12 +312,12 @@ async def test_a_heartbeat_shows_the_device_online_and_is_written_at_most_every_
     first = (await une(Appareil.select().where(Appareil.id == lieu.borne.id)))["dernier_contact_at"]
     assert first is not None
 
-    # In the test process: a second beat within 30 s writes nothing, one after it does.
+    # In the test process: a second beat within a minute writes nothing, one after it does.
     await appareils.battement(lieu.borne.id)
     assert (await une(Appareil.select().where(Appareil.id == lieu.borne.id)))[
         "dernier_contact_at"
     ] == first
-    later = datetime.now(UTC) + timedelta(seconds=31)
+    later = datetime.now(UTC) + timedelta(seconds=61)
     monkeypatch.setattr(appareils, "_maintenant", lambda: later)
     await appareils.battement(lieu.borne.id)
     assert (await une(Appareil.select().where(Appareil.id == lieu.borne.id)))[
