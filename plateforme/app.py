@@ -52,6 +52,7 @@ SECURITY_HEADERS = [
 # Cyclic garbage collection: young objects every 10,000 allocations (700 by default),
 # the whole heap after 100 passes over the middle generation (10 by default).
 SEUILS_GC = (10_000, 10, 100)
+_SEUILS_GC_PYTHON = gc.get_threshold()
 
 
 def regler_le_ramasse_miettes() -> None:
@@ -69,6 +70,12 @@ def regler_le_ramasse_miettes() -> None:
     gc.set_threshold(*SEUILS_GC)
 
 
+def rendre_le_ramasse_miettes() -> None:
+    """Back to Python's defaults when the app stops (a process may start another)."""
+    gc.unfreeze()
+    gc.set_threshold(*_SEUILS_GC_PYTHON)
+
+
 def _lifespan(settings: Settings, taches: list[Tache]):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -84,6 +91,7 @@ def _lifespan(settings: Settings, taches: list[Tache]):  # type: ignore[no-untyp
                 yield
             finally:
                 app.state.ready = False
+                rendre_le_ramasse_miettes()
         await registre.fermer_clients()
         await db.stop()
 
