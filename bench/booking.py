@@ -88,8 +88,9 @@ Found by hand (not re-measured by `make bench`):
   it on a machine whose 2 cores also run the database and the 50 clients.
 - **With think times** (the paced rows), the same clients offer about 25 bookings a
   second, tens of times what a département's citizens and agents book in a busy hour:
-  the median is under 30 ms, and the p95 is then set by the bookings that arrive while
-  others are in progress (on SQLite they also wait for the database's one write lock).
+  the median is then 25 to 35 ms, and the p95 is set by the bookings that arrive while
+  others are in progress (on SQLite they also wait for the database's one write lock);
+  two workers on PostgreSQL bring it under 50 ms.
 - **2026-12-06, SQLite: a pool of open connections** (`plateforme.db`): Piccolo opened
   a connection and a thread for every transaction and every query outside one. Alternated
   runs of this benchmark (3 runs each, before and after): one booking alone 30.0 and

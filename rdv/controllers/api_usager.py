@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.params import Parameter
 
 from plateforme.errors import Invalid
@@ -71,6 +72,8 @@ class RdvUsagerController(Controller):
     path = "/api/rdv/{code:str}"
     tags = ["Rendez-vous"]
     opt = {"exclude_from_csrf": True}
+    # A person's name and the link's key: kept by no cache, as the pages.
+    cache_control = CacheControlHeader(no_store=True)
 
     @get("/", operation_id="voirRdv")
     async def voir(
@@ -78,8 +81,9 @@ class RdvUsagerController(Controller):
         request: Request[object, object, object],
         code: Code,
         cle: Annotated[str, Parameter(max_length=40, description="The SMS link's key")] = "",
+        # Two letters at most in a URL, which access logs keep: never the whole name.
         lettres: Annotated[
-            str, Parameter(max_length=100, description="The last name, or its first 2 letters")
+            str, Parameter(max_length=2, description="The first 2 letters of the last name")
         ] = "",
     ) -> RdvUsagerPublic:
         """The rdv behind a code, with what the usager may still do. 404 (the same for every

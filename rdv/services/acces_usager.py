@@ -83,9 +83,9 @@ class RdvUsager:
 
 
 def statut_participant(statut_rdv: str, statut_place: str) -> str:
-    """A cancelled session is cancelled for everyone; otherwise a participant who left it
-    sees their own status."""
-    if statut_rdv in cycle.ANNULATIONS or statut_place not in cycle.ANNULATIONS:
+    """A cancelled session is cancelled for everyone; otherwise a participant sees their
+    own status once it is not "à venir" (they left, came or did not come)."""
+    if statut_rdv in cycle.ANNULATIONS or statut_place == StatutRdv.a_venir:
         return statut_rdv
     return statut_place
 

@@ -413,6 +413,7 @@ async def participant_a_desinscrire(
         )
     rdv = rdvs[0]
     usager = next(u for u in rdv.usagers if u.participant_id == participant_id)
-    if not usager.inscrit:
-        raise Conflict("Cette inscription est déjà annulée.", code="transition_impossible")
+    refus = places.refus_de_desinscription(rdv.statut, usager.statut)
+    if refus is not None:
+        raise refus
     return rdv, usager

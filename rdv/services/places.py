@@ -15,7 +15,7 @@ from plateforme.db import is_unique_violation, lecture, write_transaction
 from plateforme.errors import Conflict, Invalid, NotFound
 from plateforme.reactions import reagir
 from rdv.services.chargement import motif_info
-from rdv.services.contraintes import is_complet
+from rdv.services.contraintes import is_complet, verrouiller_agent
 from rdv.services.cycle import ANNULATIONS, APRES_LE_DEBUT, Acteur, journal
 from rdv.services.reservation import (
     DejaInscrit,
@@ -26,7 +26,17 @@ from rdv.services.reservation import (
 from rdv.tables import STATUTS_ACTIFS, RdvParticipant, StatutRdv
 
 
-async def _place(participant_id: int) -> dict[str, Any]:
+async def _place(participant_id: int, *, verrouiller: bool = False) -> dict[str, Any]:
+    """The seat with its session; with `verrouiller` (in a write transaction), once the
+    session's agent is locked, so that a change of the session waits (PostgreSQL)."""
+    if verrouiller:
+        agent = (
+            await RdvParticipant.select(RdvParticipant.rdv.agent.as_alias("agent"))
+            .where(RdvParticipant.id == participant_id)
+            .first()
+        )
+        if agent is not None:
+            await verrouiller_agent(agent["agent"])
     row = (
         await RdvParticipant.select(
             RdvParticipant.id,
@@ -51,7 +61,10 @@ async def quitter(participant_id: int, statut: str, acteur: Acteur) -> None:
     if statut not in ANNULATIONS:
         raise Invalid(fields={"statut": "Statut inconnu."})
     async with write_transaction():
-        place = await _place(participant_id)
+        place = await _place(participant_id, verrouiller=True)
+        refus = refus_de_desinscription(place["statut_rdv"], place["statut"])
+        if refus is not None:
+            raise refus
         left = await (
             RdvParticipant.update(
                 {
@@ -77,6 +90,20 @@ async def quitter(participant_id: int, statut: str, acteur: Acteur) -> None:
         )
 
 
+def refus_de_desinscription(statut_session: str, statut_place: str) -> Conflict | None:
+    """Why this seat cannot be left now, or None: only a seat à venir of a session à venir."""
+    if statut_place in ANNULATIONS:
+        return Conflict("Cette inscription est déjà annulée.", code="transition_impossible")
+    if statut_session in ANNULATIONS:
+        return Conflict("Cette session est annulée.", code="transition_impossible")
+    if statut_session != StatutRdv.a_venir or statut_place != StatutRdv.a_venir:
+        return Conflict(
+            "Cette session a eu lieu : notez plutôt la personne absente.",
+            code="transition_impossible",
+        )
+    return None
+
+
 # Whether a participant came: set by the agent once the session has begun, and corrected.
 PRESENCES = {StatutRdv.a_venir, StatutRdv.vu, StatutRdv.absent}
 
@@ -87,7 +114,7 @@ async def pointer(participant_id: int, statut: str, acteur: Acteur) -> None:
     if statut not in PRESENCES:
         raise Invalid(fields={"statut": "Statut inconnu."})
     async with write_transaction():
-        place = await _place(participant_id)
+        place = await _place(participant_id, verrouiller=True)
         if place["statut_rdv"] not in STATUTS_ACTIFS:
             raise Conflict("Cette session est annulée.", code="transition_impossible")
         courant = place["statut"]

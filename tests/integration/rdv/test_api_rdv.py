@@ -49,6 +49,9 @@ async def test_the_usager_sees_their_rdv_with_the_letters_and_gets_the_links_key
     assert rdv["annulable"] and rdv["deplacable"] and rdv["raison"] == "", rdv
     assert rdv["site"]["id"] == cabinet["site"].id
     assert rdv["pour"] == "Camille Martin"
+    assert found.headers["cache-control"] == "no-store", "a name and a key: no cache keeps them"
+    named = await http.get(f"/api/rdv/{code}", params={"lettres": "Martin"})
+    assert named.status_code == 422, "never a whole name in a URL (access logs)"
     assert "telephone" not in rdv and "agent" not in rdv, "nothing beyond the usager's own"
     by_key = await http.get(f"/api/rdv/{code}", params={"cle": rdv["cle"]})
     assert by_key.status_code == 200 and by_key.json()["code"] == code

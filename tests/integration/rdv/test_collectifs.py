@@ -389,6 +389,20 @@ async def test_the_agent_marks_each_participant_of_a_session_vu_or_absent_and_ma
     omar = page.split(f'id="participant-{seats["Omar"]}"')[1].split("</li>")[0]
     assert 'statut-vu">vu</span>' in nina and "Marquer absent" in nina and "Marquer vu" not in nina
     assert 'statut-absent">absent</span>' in omar and "Remettre à venir" in omar
+    assert "Désinscrire" not in nina + omar, "someone noted vu or absent is not taken off"
+    refused = await agent.post_form(
+        f"/agenda/participants/{seats['Nina']}/statut", {"statut": "annule"}
+    )
+    assert refused.status_code == 409
+    assert "Cette session a eu lieu" in html.unescape(refused.text)
+    code = (
+        await RdvParticipant.select(RdvParticipant.code)
+        .where(RdvParticipant.id == seats["Nina"])
+        .first()
+    )
+    assert code is not None
+    mine = await client.get(f"/api/rdv/{code['code']}", params={"lettres": "MA"})
+    assert mine.json()["statut"] == "vu", "the participant sees their own status"
     assert "Session collective : 2 inscrits sur 3 places" in page, "vu and absent keep their seat"
 
     history = (
@@ -479,3 +493,24 @@ async def test_only_the_sessions_agent_or_its_managers_mark_its_participants(
     assert unknown.status_code == 422
     missing = await agent.post_form("/agenda/participants/999999999/statut", {"statut": "vu"})
     assert missing.status_code == 404
+
+
+async def test_a_seat_of_a_cancelled_session_is_not_taken_off_again(
+    new_browser: Any, client: httpx.AsyncClient, atelier: dict[str, Any]
+) -> None:
+    seat_id = await nina_on_monday(client, atelier)
+    agent: Browser = new_browser()
+    await agent.sign_in(atelier["agent"].email)
+    cancelled = await agent.post_form(
+        f"/agenda/rdv/{atelier['sessions'][0]}/statut", {"statut": "annule"}
+    )
+    assert cancelled.status_code == 303
+    again = await agent.post_json(
+        f"/api/agenda/participants/{seat_id}/statut", {"statut": "annule"}
+    )
+    assert again.status_code == 409 and again.json()["message"] == "Cette session est annulée."
+    assert (await agent.http.get(f"/agenda/participants/{seat_id}/annuler")).status_code == 409
+    left = await RdvHistorique.count().where(
+        RdvHistorique.rdv == atelier["sessions"][0], RdvHistorique.evenement == "desinscription"
+    )
+    assert left == 0, "no second cancellation for the participant"
