@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -230,7 +230,6 @@ async def guichet(site_row: Site, nom: str | None = None) -> Any:
 async def appareil(site_row: Site | None, kind: str = "ecran", **values: Any) -> tuple[Any, str]:
     """A device already paired to the site (None: unpaired); returns the row and its token."""
     import secrets
-    from datetime import UTC
 
     from bornes.services.appareils import hacher
     from bornes.tables import Appareil
@@ -246,3 +245,14 @@ async def appareil(site_row: Site | None, kind: str = "ecran", **values: Any) ->
     )
     await row.save()
     return row, jeton
+
+
+def bientot_aujourdhui(minutes: int = 20, fuseau: str = "Europe/Paris") -> datetime:
+    """A moment `minutes` from now on today's local date; late in the evening, when that
+    would be tomorrow there, `minutes` ago instead (a check-in is for today's rdvs)."""
+    maintenant = datetime.now(UTC)
+    zone = ZoneInfo(fuseau)
+    plus_tard = maintenant + timedelta(minutes=minutes)
+    if plus_tard.astimezone(zone).date() == maintenant.astimezone(zone).date():
+        return plus_tard
+    return maintenant - timedelta(minutes=minutes)

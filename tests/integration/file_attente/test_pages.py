@@ -40,7 +40,7 @@ def borne(new_browser: Any, jeton: str) -> Browser:
 async def rdv_du_jour(lieu: SiteFile, debut: datetime | None = None, **usager: Any) -> Rdv:
     personne = await factories.usager(lieu.territoire, **usager)
     motif = await factories.motif(lieu.service)
-    debut = debut or datetime.now(UTC) + timedelta(minutes=20)
+    debut = debut or factories.bientot_aujourdhui(20)
     rdv = Rdv(
         motif=motif.id,
         site=lieu.site.id,

@@ -24,7 +24,7 @@ async def count_tickets(lieu: SiteFile) -> int:
 
 async def rdv_today(lieu: SiteFile, **values: Any) -> Any:
     motif = await factories.motif(lieu.service)
-    debut = values.pop("debut", datetime.now(UTC) + timedelta(minutes=20))
+    debut = values.pop("debut", factories.bientot_aujourdhui(20))
     row = Rdv(
         motif=motif.id,
         site=values.pop("site", lieu.site.id),

@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -97,7 +97,7 @@ async def test_screens_never_receive_personal_data(
         lieu.territoire, prenom="Zoé", nom="Personnelle", telephone="+33698765432"
     )
     motif = await factories.motif(lieu.service, nom="Vaccination de Zoé")
-    debut = datetime.now(UTC) + timedelta(minutes=30)
+    debut = factories.bientot_aujourdhui(30)
     rdv = Rdv(
         motif=motif.id,
         site=lieu.site.id,
