@@ -82,10 +82,8 @@ class AccesRdv(msgspec.Struct):
     lettres: Annotated[str, msgspec.Meta(max_length=100, examples=["MA"])] = ""
 
 
-class DeplacementRdv(msgspec.Struct):
+class DeplacementRdv(AccesRdv, kw_only=True):
     debut: Annotated[datetime, msgspec.Meta(examples=["2026-12-08T10:00:00+01:00"])]
-    cle: Annotated[str, msgspec.Meta(max_length=40, examples=["k3j5q2m7x9w4t6p8"])] = ""
-    lettres: Annotated[str, msgspec.Meta(max_length=100, examples=["MA"])] = ""
 
 
 class Creneau(msgspec.Struct):

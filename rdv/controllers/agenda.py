@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from plateforme.auth import Principal, provide_principal, requires_agent
 from plateforme.errors import Conflict, Invalid
 from rdv.services import agenda
+from rdv.services.cycle import LIBELLES
 from sites.controllers.admin import read_form
 
 LIBELLES_TRANSITIONS = {
@@ -47,7 +48,7 @@ def page_agenda(
             "onglet": onglet,
             "lien": lien,
             "transitions": LIBELLES_TRANSITIONS,
-            "statuts_participant": {"vu": "vu", "absent": "absent"},
+            "libelles_statut": LIBELLES,
             "agent_param": None,
             **context,
         },
@@ -187,7 +188,7 @@ class AgendaController(Controller):
         self, principal: Principal, rdv_id: int, retour: str | None = None
     ) -> Template:
         """Confirmation before cancelling an rdv, which cannot be undone."""
-        rdv = await agenda.rdv_a_annuler(principal, rdv_id)
+        rdv = await agenda.rdv_agenda(principal, rdv_id)
         return page_agenda(
             "annuler.html",
             principal,

@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import Parameter
 
 from plateforme.errors import Invalid
 from rdv.controllers._pages_usager import ip
-from rdv.controllers.public import creneau_public
+from rdv.controllers.public import joindre_prochains
 from rdv.schemas import (
     AccesRdv,
     DeplacementRdv,
@@ -106,16 +105,14 @@ class RdvUsagerController(Controller):
         """Move the rdv to another free créneau of the same motif and site (another session
         with seats, for a collective one). 409 with `prochains_creneaux` when it was just
         taken; 422 when it is not a créneau."""
-        rdv = await _trouver(request, code, AccesRdv(cle=data.cle, lettres=data.lettres))
-        debut = data.debut
-        if debut.utcoffset() is None:
-            debut = debut.replace(tzinfo=ZoneInfo(rdv.motif.fuseau))
+        rdv = await _trouver(request, code, data)
+        zone = ZoneInfo(rdv.motif.fuseau)
+        debut = (
+            data.debut if data.debut.utcoffset() is not None else data.debut.replace(tzinfo=zone)
+        )
         try:
             rdv = await acces_usager.deplacer(rdv, debut)
         except reservation.CreneauIndisponible as taken:
-            zone = ZoneInfo(rdv.motif.fuseau)
-            taken.extra["prochains_creneaux"] = [
-                msgspec.to_builtins(creneau_public(c, zone)) for c in taken.prochains
-            ]
+            joindre_prochains(taken, zone)
             raise
         return _public(rdv)

@@ -129,9 +129,7 @@ class RdvPublicController(Controller):
             rdv = await reservation.reserver(demande)
         except reservation.CreneauIndisponible as taken:
             zone = ZoneInfo((await recherche.motif_en_ligne(data.motif_id)).fuseau)
-            taken.extra["prochains_creneaux"] = [
-                msgspec.to_builtins(creneau_public(c, zone)) for c in taken.prochains
-            ]
+            joindre_prochains(taken, zone)
             raise
         site = rdv.site
         zone = ZoneInfo(rdv.motif.fuseau)
@@ -156,3 +154,10 @@ def creneau_public(creneau: creneaux.Creneau, zone: ZoneInfo) -> Creneau:
         fin=creneau.fin.astimezone(zone),
         places=creneau.places,
     )
+
+
+def joindre_prochains(taken: reservation.CreneauIndisponible, zone: ZoneInfo) -> None:
+    """The 409's body offers the next free créneaux, in local time."""
+    taken.extra["prochains_creneaux"] = [
+        msgspec.to_builtins(creneau_public(c, zone)) for c in taken.prochains
+    ]

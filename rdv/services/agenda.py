@@ -93,7 +93,6 @@ __all__ = [
     "motifs_et_sites",
     "plage",
     "plages",
-    "rdv_a_annuler",
     "rdv_agenda",
     "reserver_par_telephone",
     "revoquer_flux",
@@ -325,20 +324,25 @@ async def _rdv_modifiable(principal: Principal, rdv_id: int) -> dict[str, Any]:
     return row
 
 
-async def rdv_a_annuler(principal: Principal, rdv_id: int) -> RdvAgenda:
-    """The rdv the principal is about to cancel, to show it before they confirm."""
-    return await rdv_agenda(principal, rdv_id)
-
-
 async def rdv_agenda(principal: Principal, rdv_id: int) -> RdvAgenda:
-    """One rdv as the agenda shows it, if the principal may change it."""
+    """One rdv as the agenda shows it, if the principal may change it (the rdv they are
+    about to cancel, or the one they just changed)."""
     async with lecture():
-        row = await _rdv_modifiable(principal, rdv_id)
-        zone = await fuseau(principal)
-        rdvs = await _rdvs(
-            principal, zone, row["debut"], row["debut"] + timedelta(seconds=1), Rdv.id == rdv_id
-        )
+        return await _affiche(principal, await _rdv_modifiable(principal, rdv_id))
+
+
+async def _affiche(principal: Principal, row: dict[str, Any]) -> RdvAgenda:
+    """The rdv of `row` (from `_rdv_modifiable`) as the agenda shows it."""
+    zone = await fuseau(principal)
+    debut: datetime = row["debut"]
+    rdvs = await _rdvs(principal, zone, debut, debut + timedelta(seconds=1), Rdv.id == row["id"])
     return rdvs[0]
+
+
+async def _jour_local(principal: Principal, row: dict[str, Any]) -> date:
+    """The local day of the rdv of `row`, in the territoire's zone."""
+    debut: datetime = row["debut"]
+    return debut.astimezone(ZoneInfo(await fuseau(principal))).date()
 
 
 async def changer_statut(
@@ -356,9 +360,7 @@ async def changer_statut(
         cycle.Acteur("agent", principal.agent_id),
         motif_annulation=motif_annulation.strip()[:200],
     )
-    zone = await fuseau(principal)
-    debut: datetime = row["debut"]
-    return debut.astimezone(ZoneInfo(zone)).date()
+    return await _jour_local(principal, row)
 
 
 async def pointer_participant(
@@ -377,8 +379,7 @@ async def pointer_participant(
         await places.quitter(participant_id, statut, acteur)
     else:
         await places.pointer(participant_id, statut, acteur)
-    debut: datetime = row["debut"]
-    return row["id"], debut.astimezone(ZoneInfo(await fuseau(principal))).date()
+    return row["id"], await _jour_local(principal, row)
 
 
 async def _place_modifiable(principal: Principal, participant_id: int) -> dict[str, Any]:
@@ -406,12 +407,7 @@ async def participant_a_desinscrire(
 ) -> tuple[RdvAgenda, UsagerAgenda]:
     """The session and the participant the principal is about to take off it."""
     async with lecture():
-        row = await _place_modifiable(principal, participant_id)
-        zone = await fuseau(principal)
-        rdvs = await _rdvs(
-            principal, zone, row["debut"], row["debut"] + timedelta(seconds=1), Rdv.id == row["id"]
-        )
-    rdv = rdvs[0]
+        rdv = await _affiche(principal, await _place_modifiable(principal, participant_id))
     usager = next(u for u in rdv.usagers if u.participant_id == participant_id)
     refus = places.refus_de_desinscription(rdv.statut, usager.statut)
     if refus is not None:

@@ -36,6 +36,12 @@ async def book(http: httpx.AsyncClient, cabinet: dict[str, Any], debut: datetime
     return code
 
 
+async def id_of(code: str) -> int:
+    row = await Rdv.select(Rdv.id).where(Rdv.code == code).first()
+    assert row is not None
+    return int(row["id"])
+
+
 async def test_the_usager_sees_their_rdv_with_the_letters_and_gets_the_links_key(
     http: httpx.AsyncClient, cabinet: dict[str, Any]
 ) -> None:
@@ -147,7 +153,7 @@ async def test_the_agent_reads_the_day_and_sets_statuses_through_the_api(
 ) -> None:
     monday = next_monday(2)
     code = await book(http, cabinet, at(monday, "09:30"))
-    rdv_id = (await Rdv.select(Rdv.id).where(Rdv.code == code).first())["id"]
+    rdv_id = await id_of(code)
     agent: Browser = new_browser()
     await agent.sign_in(cabinet["agent"].email)
 
@@ -181,7 +187,7 @@ async def test_the_agenda_api_refuses_strangers_and_other_agents(
 ) -> None:
     monday = next_monday(2)
     code = await book(http, cabinet, at(monday, "09:30"))
-    rdv_id = (await Rdv.select(Rdv.id).where(Rdv.code == code).first())["id"]
+    rdv_id = await id_of(code)
     anonymous = await http.get("/api/agenda")
     assert anonymous.status_code == 401
     collegue = await factories.agent(
