@@ -11,12 +11,13 @@ from file_attente import politique
 from file_attente.tables import StatutTicket, Ticket
 from notifications import gabarits
 from notifications.services import sortie
-from notifications.tables import Canal, RappelsMotif
+from notifications.tables import Canal
+from plateforme.db import lignes
 from plateforme.reactions import reaction
 from plateforme.settings import get_settings
 from rdv.services import acces_usager, calendrier
 from rdv.services.acces_usager import RdvUsager
-from rdv.tables import Rdv, RdvParticipant, StatutRdv
+from rdv.tables import StatutRdv
 
 
 @reaction("ticket.appele")
@@ -97,32 +98,21 @@ async def _proches_avec_telephone(row: dict[str, Any]) -> list[tuple[dict[str, A
 # link), at the contact they gave: a relative's (proche) go to their responsable.
 
 
-async def _places(rdv_id: int, participant_id: int | None) -> list[dict[str, Any]]:
-    """The given participant, or every one still in the rdv (not those who left it)."""
-    query = RdvParticipant.select(
-        RdvParticipant.id, RdvParticipant.code, RdvParticipant.usager
-    ).where(RdvParticipant.rdv == rdv_id, RdvParticipant.code.is_not_null())
+async def _places(rdv_id: int, participant_id: int | None) -> list[tuple[str, int]]:
+    """(code, usager) of the given participant, or of every one still in the rdv (not
+    those who left it)."""
+    sql = "SELECT code, usager FROM rdv_participant WHERE rdv = {} AND code IS NOT NULL"
     if participant_id is not None:
-        query = query.where(RdvParticipant.id == participant_id)
+        rows = await lignes(sql + " AND id = {}", rdv_id, participant_id)
     else:
-        query = query.where(RdvParticipant.statut == StatutRdv.a_venir)
-    return await query
-
-
-async def _territoire(rdv_id: int) -> int | None:
-    row = await Rdv.select(Rdv.site.territoire.as_alias("t")).where(Rdv.id == rdv_id).first()
-    return None if row is None else int(row["t"])
+        rows = await lignes(sql + " AND statut = {}", rdv_id, str(StatutRdv.a_venir))
+    return [(code, usager) for code, usager in rows]
 
 
 async def _heures_rappel(motif_id: int, p: sortie.Parametres) -> tuple[int, ...]:
-    row = (
-        await RappelsMotif.select(RappelsMotif.rappels_heures)
-        .where(RappelsMotif.motif == motif_id)
-        .output(load_json=True)
-        .first()
-    )
-    if row is not None:
-        return tuple(int(h) for h in row["rappels_heures"] or ())
+    rows = await lignes("SELECT rappels_heures FROM rappels_motif WHERE motif = {}", motif_id)
+    if rows:
+        return sortie.heures(rows[0][0])
     return p.rappels_heures
 
 
@@ -237,15 +227,14 @@ class _Envoi:
 
 
 async def _envois(rdv_id: int, participant_id: int | None, maintenant: datetime) -> list[_Envoi]:
-    territoire = await _territoire(rdv_id)
-    if territoire is None:
-        return []
-    p = await sortie.parametres(territoire)
-    result = []
-    for place in await _places(rdv_id, participant_id):
-        rdv = await acces_usager.par_code(place["code"])
+    result: list[_Envoi] = []
+    p: sortie.Parametres | None = None
+    for code, usager in await _places(rdv_id, participant_id):
+        rdv = await acces_usager.par_code(code)
         if rdv is not None:
-            result.append(_Envoi(rdv, place["usager"], p, maintenant))
+            # Every participant's rdv is this one, in the motif's territoire.
+            p = p or await sortie.parametres(rdv.motif.territoire_id)
+            result.append(_Envoi(rdv, usager, p, maintenant))
     return result
 
 

@@ -72,13 +72,18 @@ SEGMENT_UCS2 = 70
 SEGMENT_UCS2_MULTI = 67
 
 
+# str.translate does the replacements in C: every message of every booking goes through it.
+_VERS_GSM7 = str.maketrans(REMPLACEMENTS)
+_GSM7 = GSM7_BASE | GSM7_EXTENSION
+
+
 def vers_gsm7(texte: str) -> str:
     """The text with the characters GSM-7 lacks replaced when a plain equivalent exists."""
-    return "".join(REMPLACEMENTS.get(c, c) for c in texte)
+    return texte.translate(_VERS_GSM7)
 
 
 def est_gsm7(texte: str) -> bool:
-    return all(c in GSM7_BASE or c in GSM7_EXTENSION for c in texte)
+    return _GSM7.issuperset(texte)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +95,7 @@ class Mesure:
 
 def mesurer(texte: str) -> Mesure:
     if est_gsm7(texte):
-        unites = sum(2 if c in GSM7_EXTENSION else 1 for c in texte)
+        unites = len(texte) + sum(texte.count(c) for c in GSM7_EXTENSION)
         simple, multi, encodage = SEGMENT_GSM7, SEGMENT_GSM7_MULTI, "gsm7"
     else:
         unites = len(texte.encode("utf-16-le")) // 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -93,6 +93,24 @@ class _SQLiteEngine(SQLiteEngine):
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )
 
+    async def lignes(
+        self, connection: aiosqlite.Connection | None, query: str, args: Sequence[Any]
+    ) -> list[tuple[Any, ...]]:
+        """The rows as tuples, in one trip to the connection's thread: the transaction's
+        connection, or a pooled one."""
+        if connection is not None:
+            return await connection._execute(_tuples, connection, query, args)  # type: ignore[no-any-return]
+        connection = await self.prendre()
+        propre = False
+        try:
+            rows: list[tuple[Any, ...]] = await connection._execute(
+                _tuples, connection, query, args
+            )
+            propre = True
+            return rows
+        finally:
+            self.rendre(connection, propre)
+
     async def _run_in_new_connection(
         self,
         query: str,
@@ -129,6 +147,19 @@ class _SQLiteEngine(SQLiteEngine):
                 pk = await self._get_inserted_pk(cursor, table)
                 return [{table._meta.primary_key._meta.db_column_name: pk}]
         return await connection.execute_fetchall(query, args or [])
+
+
+def _tuples(
+    connection: aiosqlite.Connection, query: str, args: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """In the connection's thread: a cursor of its own, so that the connection's dict
+    rows (Piccolo's) are not built."""
+    cursor = connection._conn.cursor()
+    try:
+        cursor.row_factory = None
+        return cursor.execute(query, args).fetchall()
+    finally:
+        cursor.close()
 
 
 class _Transaction(SQLiteTransaction):
@@ -271,6 +302,41 @@ async def ping() -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not reachable"
         return False
     return True
+
+
+async def lignes(sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+    """The rows a statement returns, as tuples straight from the driver: no Piccolo query
+    to build and no dict per row. For the hot paths: the reads of thousands of rows in
+    a search, and the statements every booking runs in its write transaction.
+
+    `sql` has a `{}` for each argument, as Piccolo's `raw()`. It runs on the current
+    transaction's connection if there is one (`lecture()`, `write_transaction()`),
+    else on a pooled connection. SQLite's converters of declared types still apply
+    (a DATE column gives a date, a BOOLEAN a bool), on a column read as it is.
+    """
+    db = engine()
+    transaction = db.current_transaction.get()
+    if isinstance(db, PostgresEngine):
+        query = sql.format(*(f"${i}" for i in range(1, len(args) + 1)))
+        if transaction is not None:
+            return await transaction.connection.fetch(query, *args)  # type: ignore[no-any-return]
+        if db.pool is not None:
+            async with db.pool.acquire() as connection:
+                return await connection.fetch(query, *args)  # type: ignore[no-any-return]
+        connection = await db.get_new_connection()
+        try:
+            return await connection.fetch(query, *args)  # type: ignore[no-any-return]
+        finally:
+            await connection.close()
+    if not isinstance(db, _SQLiteEngine):
+        raise RuntimeError(f"unexpected engine {type(db).__name__}")
+    query = sql.format(*("?" for _ in args))
+    if transaction is None:
+        return await db.lignes(None, query, args)
+    if transaction.connection is None:
+        # As `_run_in_existing_connection`: never another request's connection.
+        raise RuntimeError("Cette transaction est terminée.")
+    return await db.lignes(transaction.connection, query, args)
 
 
 def is_unique_violation(error: BaseException) -> bool:

@@ -8,10 +8,10 @@ out of them: reminders earlier (before the evening), the rest to the morning.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from piccolo.engine.sqlite import SQLiteEngine
@@ -20,12 +20,9 @@ from notifications import textes
 from notifications.tables import (
     Canal,
     Message,
-    OppositionSms,
-    ParametresNotification,
     StatutMessage,
 )
-from plateforme.db import engine
-from sites.tables import Territoire
+from plateforme.db import engine, lignes
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,47 +42,56 @@ class Parametres:
     silence_fin: time
 
 
+_PARAMETRES_SQL = """SELECT t.nom, t.fuseau_horaire, p.id, p.expediteur, p.fournisseur_sms,
+    p.cle_sms_env, p.secret_webhook_env, p.url_sms, p.fournisseur_email, p.email_expediteur,
+    p.rappels_heures, p.silence_debut, p.silence_fin
+FROM territoire t LEFT JOIN parametres_notification p ON p.territoire = t.id
+WHERE t.id = {}"""
+
+
 async def parametres(territoire_id: int) -> Parametres:
-    territoire = (
-        await Territoire.select(Territoire.nom, Territoire.fuseau_horaire)
-        .where(Territoire.id == territoire_id)
-        .first()
-    )
-    if territoire is None:
+    """The territoire's settings, or the defaults; one query written once, since every
+    booking reads them in its write transaction."""
+    rows = await lignes(_PARAMETRES_SQL, territoire_id)
+    if not rows:
         raise LookupError(f"territoire {territoire_id}")
-    row = (
-        await ParametresNotification.select()
-        .where(ParametresNotification.territoire == territoire_id)
-        .output(load_json=True)
-        .first()
-    )
-    valeurs: dict[str, Any] = row or {
-        "expediteur": "",
-        "fournisseur_sms": "log",
-        "cle_sms_env": "",
-        "secret_webhook_env": "",
-        "url_sms": "",
-        "fournisseur_email": "log",
-        "email_expediteur": "",
-        "rappels_heures": [48, 2],
-        "silence_debut": time(20, 0),
-        "silence_fin": time(8, 0),
-    }
+    nom, fuseau, reglee, *valeurs = rows[0]
+    if reglee is None:
+        valeurs = ["", "log", "", "", "", "log", "", "[48, 2]", time(20, 0), time(8, 0)]
+    (
+        expediteur,
+        fournisseur_sms,
+        cle_sms_env,
+        secret_webhook_env,
+        url_sms,
+        fournisseur_email,
+        email_expediteur,
+        rappels_heures,
+        silence_debut,
+        silence_fin,
+    ) = valeurs
     return Parametres(
         territoire_id=territoire_id,
-        fuseau=territoire["fuseau_horaire"],
-        nom_territoire=territoire["nom"],
-        expediteur=valeurs["expediteur"] or expediteur_par_defaut(territoire["nom"]),
-        fournisseur_sms=valeurs["fournisseur_sms"],
-        cle_sms_env=valeurs["cle_sms_env"],
-        secret_webhook_env=valeurs["secret_webhook_env"],
-        url_sms=valeurs["url_sms"],
-        fournisseur_email=valeurs["fournisseur_email"],
-        email_expediteur=valeurs["email_expediteur"],
-        rappels_heures=tuple(int(h) for h in valeurs["rappels_heures"] or ()),
-        silence_debut=valeurs["silence_debut"],
-        silence_fin=valeurs["silence_fin"],
+        fuseau=fuseau,
+        nom_territoire=nom,
+        expediteur=expediteur or expediteur_par_defaut(nom),
+        fournisseur_sms=fournisseur_sms,
+        cle_sms_env=cle_sms_env,
+        secret_webhook_env=secret_webhook_env,
+        url_sms=url_sms,
+        fournisseur_email=fournisseur_email,
+        email_expediteur=email_expediteur,
+        rappels_heures=heures(rappels_heures),
+        silence_debut=silence_debut,
+        silence_fin=silence_fin,
     )
+
+
+def heures(valeur: str | list[int] | None) -> tuple[int, ...]:
+    """Reminder hours as stored (a JSON column, read as text by `lignes`)."""
+    if isinstance(valeur, str):
+        valeur = json.loads(valeur)
+    return tuple(int(h) for h in valeur or ())
 
 
 def expediteur_par_defaut(nom: str) -> str:
@@ -127,8 +133,10 @@ def reference() -> str:
 
 async def oppose(territoire_id: int, telephone: str) -> bool:
     return bool(
-        await OppositionSms.exists().where(
-            OppositionSms.territoire == territoire_id, OppositionSms.telephone == telephone
+        await lignes(
+            "SELECT 1 FROM opposition_sms WHERE territoire = {} AND telephone = {} LIMIT 1",
+            territoire_id,
+            telephone,
         )
     )
 
@@ -166,30 +174,39 @@ async def ecrire(
     if not _insert_dit_si_ecrit() and await Message.exists().where(Message.cle == cle):
         return False
     mesure = textes.mesurer(texte) if canal == Canal.sms else None
-    ecrit = await Message.insert(
-        Message(
-            territoire=p.territoire_id,
-            canal=canal,
-            genre=genre,
-            destinataire=destinataire,
-            sujet=sujet,
-            texte=texte,
-            ics=ics,
-            rdv=rdv,
-            ticket=ticket,
-            usager=usager,
-            cle=cle,
-            reference=reference(),
-            du_at=du_at,
-            expire_at=expire_at,
-            urgent=urgent,
-            statut=StatutMessage.en_attente,
-            segments=mesure.segments if mesure else 0,
-            encodage=mesure.encodage if mesure else "",
-        )
-    ).on_conflict(action="DO NOTHING")
+    ecrit = await lignes(
+        _INSERT_MESSAGE + (" RETURNING id" if _insert_dit_si_ecrit() else ""),
+        p.territoire_id,
+        str(canal),
+        genre,
+        destinataire,
+        sujet,
+        texte,
+        ics,
+        rdv,
+        ticket,
+        usager,
+        cle,
+        reference(),
+        du_at,
+        expire_at,
+        urgent,
+        str(StatutMessage.en_attente),
+        mesure.segments if mesure else 0,
+        mesure.encodage if mesure else "",
+        datetime.now(UTC),
+    )
     # The insert returns the new row's id, none when the key was there: no query before.
-    return bool(ecrit)
+    return bool(ecrit) or not _insert_dit_si_ecrit()
+
+
+# Written once rather than built by Piccolo for each message (three for each booking,
+# in its write transaction); the other columns take their defaults.
+_INSERT_MESSAGE = """INSERT INTO message (territoire, canal, genre, destinataire, sujet, texte,
+    ics, rdv, ticket, usager, cle, reference, du_at, expire_at, urgent, statut, segments,
+    encodage, created_at)
+VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+ON CONFLICT (cle) DO NOTHING"""
 
 
 def _insert_dit_si_ecrit() -> bool:

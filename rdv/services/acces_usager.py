@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from plateforme.db import write_transaction
+from plateforme.db import lignes, write_transaction
 from plateforme.errors import Conflict, NotFound, TooManyRequests
 from plateforme.settings import get_settings
 from rdv.services import cycle, places
 from rdv.services.chargement import MotifInfo, motif_info
-from rdv.tables import Rdv, RdvParticipant, StatutRdv, TentativeCode
+from rdv.tables import StatutRdv, TentativeCode
 from sites.services.communes import normalise
-from sites.tables import Site
 
 ESSAIS_MAX = 10
 FENETRE = timedelta(minutes=15)
@@ -135,64 +134,80 @@ async def trouver(
     raise NotFound(INTROUVABLE, code="rdv_introuvable")
 
 
+_PLACE_SQL = """SELECT p.id, p.code, p.statut, p.sequence, p.created_at, p.updated_at,
+    u.prenom, u.nom, u.telephone, u.email,
+    resp.prenom, resp.nom, resp.telephone, resp.email,
+    r.id, r.motif, r.agent, r.statut, r.debut, r.fin, r.collectif, r.sequence,
+    r.created_at, r.updated_at,
+    s.id, s.nom, s.adresse, s.telephone
+FROM rdv_participant p
+JOIN usager u ON u.id = p.usager
+LEFT JOIN usager resp ON resp.id = u.responsable
+JOIN rdv r ON r.id = p.rdv
+JOIN site s ON s.id = r.site
+WHERE p.code = {}"""
+
+
 async def _charger(code: str) -> RdvUsager | None:
-    """The participant with this code (that of an individual rdv is the rdv's)."""
+    """The participant with this code (that of an individual rdv is the rdv's).
+
+    Two queries written once (this one and the motif's): every booking reads it back
+    for its messages, in its write transaction."""
     if not code.isalnum() or len(code) > 12:
         return None
-    usager, responsable = RdvParticipant.usager, RdvParticipant.usager.responsable
-    place = (
-        await RdvParticipant.select(
-            RdvParticipant.id,
-            RdvParticipant.rdv,
-            RdvParticipant.code,
-            RdvParticipant.statut,
-            RdvParticipant.sequence,
-            RdvParticipant.created_at,
-            RdvParticipant.updated_at,
-            usager.prenom.as_alias("prenom"),
-            usager.nom.as_alias("nom"),
-            usager.telephone.as_alias("telephone"),
-            usager.email.as_alias("email"),
-            responsable.prenom.as_alias("responsable_prenom"),
-            responsable.nom.as_alias("responsable_nom"),
-            responsable.telephone.as_alias("responsable_telephone"),
-            responsable.email.as_alias("responsable_email"),
-        )
-        .where(RdvParticipant.code == code)
-        .first()
-    )
-    if place is None:
+    rows = await lignes(_PLACE_SQL, code)
+    if not rows:
         return None
-    row = await Rdv.select().where(Rdv.id == place["rdv"]).first()
-    assert row is not None
-    site = (
-        await Site.select(Site.id, Site.nom, Site.adresse, Site.telephone)
-        .where(Site.id == row["site"])
-        .first()
-    )
-    proche = place["responsable_nom"] is not None
+    (
+        place_id,
+        place_code,
+        place_statut,
+        place_sequence,
+        place_cree,
+        place_modifie,
+        prenom,
+        nom,
+        telephone,
+        email,
+        responsable_prenom,
+        responsable_nom,
+        responsable_telephone,
+        responsable_email,
+        rdv_id,
+        motif_id,
+        agent_id,
+        rdv_statut,
+        debut,
+        fin,
+        collectif,
+        rdv_sequence,
+        rdv_cree,
+        rdv_modifie,
+        *site,
+    ) = rows[0]
+    proche = responsable_nom is not None
     # A seat has its own calendar event; an individual rdv's is the rdv's.
-    seat = row["collectif"]
+    seat = bool(collectif)
     return RdvUsager(
-        id=row["id"],
-        participant_id=place["id"],
-        code=place["code"],
-        statut=statut_participant(row["statut"], place["statut"]),
-        debut=row["debut"],
-        fin=row["fin"],
-        motif=await motif_info(row["motif"], actifs_seulement=False),
-        site=site or {},
-        prenom=place["prenom"],
-        nom=place["nom"],
-        telephone=place["responsable_telephone" if proche else "telephone"],
-        email=place["responsable_email" if proche else "email"],
-        responsable=f"{place['responsable_prenom']} {place['responsable_nom']}" if proche else "",
-        responsable_nom=place["responsable_nom"] or "",
+        id=rdv_id,
+        participant_id=place_id,
+        code=place_code,
+        statut=statut_participant(rdv_statut, place_statut),
+        debut=debut,
+        fin=fin,
+        motif=await motif_info(motif_id, actifs_seulement=False),
+        site=dict(zip(("id", "nom", "adresse", "telephone"), site, strict=True)),
+        prenom=prenom,
+        nom=nom,
+        telephone=responsable_telephone if proche else telephone,
+        email=responsable_email if proche else email,
+        responsable=f"{responsable_prenom} {responsable_nom}" if proche else "",
+        responsable_nom=responsable_nom or "",
         collectif=seat,
-        sequence=place["sequence"] if seat else row["sequence"],
-        cree_le=(place["created_at"] if seat else None) or row["created_at"],
-        modifie_le=(place["updated_at"] if seat else None) or row["updated_at"],
-        agent_id=row["agent"],
+        sequence=place_sequence if seat else rdv_sequence,
+        cree_le=(place_cree if seat else None) or rdv_cree,
+        modifie_le=(place_modifie if seat else None) or rdv_modifie,
+        agent_id=agent_id,
     )
 
 

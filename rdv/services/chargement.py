@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 from piccolo.engine.postgres import PostgresEngine
 
-from plateforme.db import engine
+from plateforme.db import engine, lignes
 from plateforme.errors import NotFound
 from rdv import creneaux
-from rdv.tables import STATUTS_ACTIFS, Absence, Motif, Rdv, RdvParticipant, StatutRdv
+from rdv.tables import STATUTS_ACTIFS, Absence, Rdv, RdvParticipant, StatutRdv
 from sites.services.jours_feries import jours_feries
 from sites.tables import Fermeture, Site, SiteService
 
@@ -156,88 +155,69 @@ async def _occupations(
     )
 
 
-async def lignes(sql: str, *args: Any) -> Sequence[Sequence[Any]]:
-    """The rows of a read as tuples, straight from the driver: no Piccolo query to
-    build and no dict per row, for the reads of thousands of rows.
-
-    `sql` has a `{}` for each argument, as Piccolo's `raw()`. It runs on the
-    current transaction's connection if there is one (`lecture()`,
-    `write_transaction()`), else as Piccolo would: a pooled connection on
-    PostgreSQL, a new one on SQLite. SQLite's converters of declared types still
-    apply (a DATE column gives a date).
-    """
-    db = engine()
-    transaction = db.current_transaction.get()
-    if isinstance(db, PostgresEngine):
-        query = sql.format(*(f"${i}" for i in range(1, len(args) + 1)))
-        if transaction is not None:
-            return await transaction.connection.fetch(query, *args)  # type: ignore[no-any-return]
-        if db.pool is not None:
-            async with db.pool.acquire() as connection:
-                return await connection.fetch(query, *args)  # type: ignore[no-any-return]
-        connection = await db.get_new_connection()
-        try:
-            return await connection.fetch(query, *args)  # type: ignore[no-any-return]
-        finally:
-            await connection.close()
-    query = sql.format(*("?" for _ in args))
-    if transaction is not None:
-        return await _lignes_sqlite(transaction.connection, query, args)
-    async with aiosqlite.connect(**db.connection_kwargs) as connection:
-        return await _lignes_sqlite(connection, query, args)
-
-
-async def _lignes_sqlite(
-    connection: aiosqlite.Connection, query: str, args: Sequence[Any]
-) -> Sequence[Sequence[Any]]:
-    cursor = await connection.cursor()
-    try:
-        cursor.row_factory = None  # tuples, not Piccolo's dicts
-        await cursor.execute(query, args)
-        rows: Sequence[Sequence[Any]] = await cursor.fetchall()  # type: ignore[assignment]
-        return rows
-    finally:
-        await cursor.close()
+_MOTIF_SQL = """SELECT m.id, m.nom, m.service, s.code, s.nom, t.id, t.fuseau_horaire,
+    m.duree_minutes, m.reservable_en_ligne, m.collectif, m.capacite,
+    m.annulable_par_usager, m.deplacable_par_usager, m.delai_annulation_heures,
+    m.instructions, m.canal, m.delai_min_minutes, m.delai_max_jours, m.accoler, m.actif
+FROM motif m JOIN service s ON s.id = m.service JOIN territoire t ON t.id = s.territoire
+WHERE m.id = {}"""
 
 
 async def motif_info(motif_id: int, *, actifs_seulement: bool = True) -> MotifInfo:
-    query = Motif.select(
-        *Motif.all_columns(),
-        Motif.service.nom.as_alias("service_nom"),
-        Motif.service.code.as_alias("service_code"),
-        Motif.service.territoire.id.as_alias("territoire_id"),
-        Motif.service.territoire.fuseau_horaire.as_alias("fuseau"),
-    ).where(Motif.id == motif_id)
-    if actifs_seulement:
-        # A motif withdrawn from booking still describes the rdvs already booked.
-        query = query.where(Motif.actif.eq(True))
-    row = await query.first()
-    if row is None:
+    """The motif with its service and territoire, in one query written once: every
+    booking and every message about an rdv reads it."""
+    rows = await lignes(_MOTIF_SQL, motif_id)
+    if not rows:
         raise NotFound("Ce motif n'existe pas.", code="motif_inconnu")
-    duree = timedelta(minutes=row["duree_minutes"])
+    (
+        id_,
+        nom,
+        service_id,
+        service_code,
+        service_nom,
+        territoire_id,
+        fuseau,
+        duree_minutes,
+        reservable_en_ligne,
+        collectif,
+        capacite,
+        annulable,
+        deplacable,
+        delai_annulation_heures,
+        instructions,
+        canal,
+        delai_min_minutes,
+        delai_max_jours,
+        accoler,
+        actif,
+    ) = rows[0]
+    # A motif withdrawn from booking still describes the rdvs already booked.
+    if actifs_seulement and not actif:
+        raise NotFound("Ce motif n'existe pas.", code="motif_inconnu")
+    duree = timedelta(minutes=duree_minutes)
     return MotifInfo(
-        id=row["id"],
-        nom=row["nom"],
-        service_id=row["service"],
-        service_code=row["service_code"],
-        service_nom=row["service_nom"],
-        territoire_id=row["territoire_id"],
-        fuseau=row["fuseau"],
+        id=id_,
+        nom=nom,
+        service_id=service_id,
+        service_code=service_code,
+        service_nom=service_nom,
+        territoire_id=territoire_id,
+        fuseau=fuseau,
         duree=duree,
-        reservable_en_ligne=row["reservable_en_ligne"],
-        collectif=row["collectif"],
-        capacite=row["capacite"],
-        annulable_par_usager=row["annulable_par_usager"],
-        deplacable_par_usager=row["deplacable_par_usager"],
-        delai_annulation=timedelta(hours=row["delai_annulation_heures"]),
-        instructions=row["instructions"],
-        canal=row["canal"],
+        reservable_en_ligne=bool(reservable_en_ligne),
+        collectif=bool(collectif),
+        capacite=capacite,
+        annulable_par_usager=bool(annulable),
+        deplacable_par_usager=bool(deplacable),
+        delai_annulation=timedelta(hours=delai_annulation_heures),
+        instructions=instructions,
+        canal=canal,
         regles=creneaux.MotifRegles(
-            id=row["id"],
+            id=id_,
             duree=duree,
-            delai_min=timedelta(minutes=row["delai_min_minutes"]),
-            delai_max=timedelta(days=row["delai_max_jours"]),
-            accoler=row["accoler"],
+            delai_min=timedelta(minutes=delai_min_minutes),
+            delai_max=timedelta(days=delai_max_jours),
+            accoler=bool(accoler),
         ),
     )
 
