@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from plateforme.db import lignes
 from plateforme.errors import FieldErrors, Invalid
 from plateforme.telephones import mobile_e164
 from rdv.tables import Usager
@@ -103,17 +104,21 @@ def memes_noms(a: tuple[str, str], b: tuple[str, str]) -> bool:
 
 async def contact(territoire_id: int, personne: Personne) -> int:
     """The usager of this territoire with this phone and name, or a new one."""
-    same_phone = await Usager.select(Usager.id, Usager.prenom, Usager.nom, Usager.email).where(
-        Usager.territoire == territoire_id, Usager.telephone == personne.telephone
+    # Every booking asks, in its write transaction: one query written once.
+    same_phone = await lignes(
+        "SELECT id, prenom, nom, email FROM usager WHERE territoire = {} AND telephone = {}",
+        territoire_id,
+        personne.telephone,
     )
     wanted = (personne.prenom, personne.nom)
-    existing = next((u for u in same_phone if memes_noms((u["prenom"], u["nom"]), wanted)), None)
+    existing = next((u for u in same_phone if memes_noms((u[1], u[2]), wanted)), None)
     if existing is not None:
+        usager_id, _prenom, _nom, email = existing
         # Fill a missing e-mail only: anyone knowing a person's name and phone
         # could otherwise redirect that person's messages to themselves.
-        if personne.email and not existing["email"]:
-            await Usager.update({Usager.email: personne.email}).where(Usager.id == existing["id"])
-        return int(existing["id"])
+        if personne.email and not email:
+            await Usager.update({Usager.email: personne.email}).where(Usager.id == usager_id)
+        return int(usager_id)
     usager = Usager(
         territoire=territoire_id,
         prenom=personne.prenom,

@@ -16,9 +16,8 @@ from piccolo.engine.postgres import PostgresEngine
 from plateforme.db import engine, lignes
 from plateforme.errors import NotFound
 from rdv import creneaux
-from rdv.tables import STATUTS_ACTIFS, Absence, Rdv, RdvParticipant, StatutRdv
+from rdv.tables import STATUTS_ACTIFS, Rdv, RdvParticipant, StatutRdv
 from sites.services.jours_feries import jours_feries
-from sites.tables import Fermeture, Site, SiteService
 
 
 @dataclass(frozen=True)
@@ -224,22 +223,18 @@ async def motif_info(motif_id: int, *, actifs_seulement: bool = True) -> MotifIn
 
 async def site_du_motif(motif: MotifInfo, site_id: int) -> dict[str, Any]:
     """The site, if active, of the motif's territoire and offering its service; else 404."""
-    offrant = SiteService.select(SiteService.site).where(
-        SiteService.site == site_id, SiteService.service == motif.service_id
+    rows = await lignes(
+        "SELECT s.id, s.nom, s.adresse FROM site s"
+        " JOIN site_service ss ON ss.site = s.id AND ss.service = {}"
+        " WHERE s.id = {} AND s.actif = {} AND s.territoire = {}",
+        motif.service_id,
+        site_id,
+        True,
+        motif.territoire_id,
     )
-    site = (
-        await Site.select(Site.id, Site.nom, Site.adresse)
-        .where(
-            Site.id == site_id,
-            Site.actif.eq(True),
-            Site.territoire == motif.territoire_id,
-            Site.id.is_in(offrant),  # one query, not a second one for the service
-        )
-        .first()
-    )
-    if site is None:
+    if not rows:
         raise NotFound("Ce lieu ne propose pas ce motif.", code="site_inconnu")
-    return site
+    return dict(zip(("id", "nom", "adresse"), rows[0], strict=True))
 
 
 async def sessions(
@@ -353,26 +348,31 @@ async def charger(
     agents = sorted({p.agent_id for p in contexte.plages})
     sites = sorted(departements)
 
-    absences = await Absence.select(Absence.agent, Absence.debut, Absence.fin, Absence.rrule).where(
-        Absence.agent.is_in(agents),
-        (Absence.rrule.is_not_null()) | ((Absence.debut < fin) & (Absence.fin > debut)),
-        Absence.debut < fin,
-    )
+    marques = ", ".join("{}" for _ in agents)
     contexte.absences = [
-        creneaux.Absence(agent_id=a["agent"], debut=a["debut"], fin=a["fin"], rrule=a["rrule"])
-        for a in absences
+        creneaux.Absence(agent_id=agent, debut=debut_absence, fin=fin_absence, rrule=rrule)
+        for agent, debut_absence, fin_absence, rrule in await lignes(
+            f"SELECT agent, debut, fin, rrule FROM absence WHERE agent IN ({marques})"
+            " AND debut < {} AND (rrule IS NOT NULL OR fin > {})",
+            *agents,
+            fin,
+            debut,
+        )
     ]
 
     contexte.occupations = await _occupations(agents, debut, fin_rdvs or fin, sauf_rdv)
 
-    fermetures = await Fermeture.select(Fermeture.site, Fermeture.debut, Fermeture.fin).where(
-        Fermeture.site.is_in(sites), Fermeture.debut <= dernier_jour, Fermeture.fin >= premier_jour
-    )
     fermes: dict[int, set[date]] = defaultdict(set)
-    for fermeture in fermetures:
-        jour = max(fermeture["debut"], premier_jour)
-        while jour <= min(fermeture["fin"], dernier_jour):
-            fermes[fermeture["site"]].add(jour)
+    for site_id, debut_fermeture, fin_fermeture in await lignes(
+        f"SELECT site, debut, fin FROM fermeture WHERE site IN ({', '.join('{}' for _ in sites)})"
+        " AND debut <= {} AND fin >= {}",
+        *sites,
+        dernier_jour,
+        premier_jour,
+    ):
+        jour = max(debut_fermeture, premier_jour)
+        while jour <= min(fin_fermeture, dernier_jour):
+            fermes[site_id].add(jour)
             jour += timedelta(days=1)
     annees = range(premier_jour.year, dernier_jour.year + 1)
     # Read once per département, not once per site (602 sites, one or two départements).
