@@ -77,20 +77,27 @@ FINDINGS = """\
 
 Found by hand (not re-measured by `make bench`):
 
-- **The floor is at the target already.** `GET /health`, one `SELECT 1`, sent by the 50
-  clients at once, has a p95 of 44 to 54 ms on one worker of this machine: the 50
+- **The floor is near the target already.** `GET /health`, one `SELECT 1`, sent by the
+  50 clients at once, has a p95 of 25 to 55 ms on one worker of this machine: the 50
   requests share one process, and the last answers come once it has parsed, routed and
-  answered nearly all of them. A booking costs about 8 ms of the server's CPU on
-  PostgreSQL (24 queries, a third of it Piccolo building them; measured in-process on
-  2026-11-23) and more on SQLite: 50 at once is then about 400 ms of one core's work
-  before the last answer, whatever the database. Meeting the target would take about
-  1 ms of CPU per booking per core, or some 8 cores for this burst; two workers split
-  it on a machine whose 2 cores also run the database and the 50 clients.
+  answered nearly all of them. A booking costs about 5 ms of CPU (20 statements, 7 of
+  them inserts: the rdv, the usager, the seat, the history and the 3 messages), so 50 at
+  once is about 250 ms of one core's work before the last answer, whatever the
+  database. Meeting the target would take under 1 ms of CPU per booking, barely more
+  than `GET /health`; two workers split it on a machine whose 2 cores also run the
+  database and the 50 clients.
 - **With think times** (the paced rows), the same clients offer about 25 bookings a
   second, tens of times what a département's citizens and agents book in a busy hour:
-  the median is then 25 to 35 ms, and the p95 is set by the bookings that arrive while
-  others are in progress (on SQLite they also wait for the database's one write lock);
-  two workers on PostgreSQL bring it under 50 ms.
+  a booking then seldom waits for another, and the p95 is under 20 ms on both engines.
+- **2026-12-06, the booking's own statements written once.** A booking cost 13.0 ms of
+  CPU (300 in a row on SQLite, in-process with the client), half of it in the reaction
+  that writes the confirmation and reminders: 13 queries built by Piccolo inside the
+  write transaction, four to read back the rdv just written. The reads and the message
+  insert of every booking are now fixed SQL (`plateforme.db.lignes`), the rdv is read
+  back in one join, and the GSM-7 texts are converted in C (`str.translate`): 5.5 ms.
+  Against the full run before it (5d06d27), 50 at once p95 951 → 388 ms (SQLite),
+  602 → 202 ms (PostgreSQL), 480 → 195 ms (2 workers); paced p95 75 → 18, 61 → 19 and
+  48 → 17 ms; one booking alone 19.7 → 5.7 ms (SQLite, median).
 - **2026-12-06, SQLite: a pool of open connections** (`plateforme.db`): Piccolo opened
   a connection and a thread for every transaction and every query outside one. Alternated
   runs of this benchmark (3 runs each, before and after): one booking alone 30.0 and

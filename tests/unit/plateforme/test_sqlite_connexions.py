@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from piccolo.engine.sqlite import TransactionType
 
+from plateforme import db
 from plateforme.db import SQLITE_CONNEXIONS_LIBRES, _SQLiteEngine
 
 
@@ -131,3 +133,42 @@ async def test_a_task_that_outlives_its_transaction_cannot_use_the_connection_an
     async with moteur.transaction(TransactionType.immediate):
         await moteur.run_ddl("INSERT INTO ligne (texte) VALUES ('suivante')")
     assert await lignes(moteur) == ["suivante"]
+
+
+async def test_lignes_reads_tuples_on_the_transactions_connection_or_a_kept_one(
+    moteur: _SQLiteEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hot paths' reads and writes (`plateforme.db.lignes`): inside a transaction they
+    see what it wrote and go with it; outside one they take a kept connection back."""
+    monkeypatch.setattr(db, "engine", lambda: moteur)
+    await moteur.run_ddl("CREATE TABLE jour (id INTEGER PRIMARY KEY, le DATE, ouvert BOOLEAN)")
+    with pytest.raises(RuntimeError, match="annulée"):
+        async with moteur.transaction(TransactionType.immediate):
+            await db.lignes(
+                "INSERT INTO jour (le, ouvert) VALUES ({}, {})", date(2026, 12, 7), True
+            )
+            # Declared types are converted, as in Piccolo's own rows.
+            assert await db.lignes("SELECT le, ouvert FROM jour") == [(date(2026, 12, 7), True)]
+            raise RuntimeError("annulée")
+    assert await db.lignes("SELECT le FROM jour") == []
+    assert len(ouvertes(moteur)) == 1, "the connection went back to the pool"
+    [(ecrit,)] = await db.lignes("INSERT INTO ligne (texte) VALUES ({}) RETURNING id", "une")
+    assert await lignes(moteur) == ["une"] and ecrit == 1
+
+
+async def test_lignes_refuses_a_task_that_outlives_its_transaction(
+    moteur: _SQLiteEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "engine", lambda: moteur)
+    fin = asyncio.Event()
+
+    async def retardataire() -> None:
+        await fin.wait()
+        await db.lignes("INSERT INTO ligne (texte) VALUES ({})", "trop tard")
+
+    async with moteur.transaction(TransactionType.immediate):
+        tache = asyncio.create_task(retardataire())
+    fin.set()
+    with pytest.raises(RuntimeError, match="terminée"):
+        await tache
+    assert await lignes(moteur) == []
