@@ -61,3 +61,4 @@ bench: venv
 lint: venv
 	$(VENV)/bin/ruff check plateforme sites rdv file_attente bornes notifications tests bench
 	$(VENV)/bin/ruff format --check plateforme sites rdv file_attente bornes notifications tests bench
+	$(VENV)/bin/mypy plateforme sites rdv file_attente bornes notifications

@@ -57,7 +57,7 @@ class _SQLiteEngine(SQLiteEngine):
         connection._thread.daemon = True
         await connection
         try:
-            connection.row_factory = dict_factory
+            connection.row_factory = dict_factory  # type: ignore[assignment]
             await connection.execute("PRAGMA foreign_keys = 1")
         except BaseException:
             connection.stop()
@@ -99,11 +99,11 @@ class _SQLiteEngine(SQLiteEngine):
         """The rows as tuples, in one trip to the connection's thread: the transaction's
         connection, or a pooled one."""
         if connection is not None:
-            return await connection._execute(_tuples, connection, query, args)  # type: ignore[no-any-return]
+            return await connection._execute(_tuples, connection, query, args)  # type: ignore[no-untyped-call,no-any-return]
         connection = await self.prendre()
         propre = False
         try:
-            rows: list[tuple[Any, ...]] = await connection._execute(
+            rows: list[tuple[Any, ...]] = await connection._execute(  # type: ignore[no-untyped-call]
                 _tuples, connection, query, args
             )
             propre = True
@@ -172,7 +172,7 @@ class _Transaction(SQLiteTransaction):
             return self._parent
         self.connection = await self.engine.prendre()
         try:
-            await self.begin()
+            await self.begin()  # type: ignore[no-untyped-call]
         except BaseException:
             self.engine.rendre(self.connection, propre=False)
             raise
@@ -186,9 +186,9 @@ class _Transaction(SQLiteTransaction):
         try:
             if exception:
                 if not self._rolled_back:
-                    await self.rollback()
+                    await self.rollback()  # type: ignore[no-untyped-call]
             elif not self._committed and not self._rolled_back:
-                await self.commit()
+                await self.commit()  # type: ignore[no-untyped-call]
             # Each statement ran to its end (a cancelled one before the ROLLBACK, on
             # the connection's one thread): the connection holds nothing open.
             propre = True

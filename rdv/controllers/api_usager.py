@@ -8,7 +8,7 @@ misses per address per 15 minutes. No cookie is involved, so no CSRF token eithe
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
@@ -54,7 +54,7 @@ def _public(rdv: acces_usager.RdvUsager) -> RdvUsagerPublic:
 
 
 async def _trouver(
-    request: Request[object, object, object], code: str, acces: AccesRdv
+    request: Request[Any, Any, Any], code: str, acces: AccesRdv
 ) -> acces_usager.RdvUsager:
     if not acces.cle and len(acces_usager.initiales(acces.lettres)) < 2:
         raise Invalid(
@@ -77,7 +77,7 @@ class RdvUsagerController(Controller):
     @get("/", operation_id="voirRdv")
     async def voir(
         self,
-        request: Request[object, object, object],
+        request: Request[Any, Any, Any],
         code: Code,
         cle: Annotated[str, Parameter(max_length=40, description="The SMS link's key")] = "",
         # Two letters at most in a URL, which access logs keep: never the whole name.
@@ -91,7 +91,7 @@ class RdvUsagerController(Controller):
 
     @post("/annulation", operation_id="annulerRdv", status_code=200)
     async def annuler(
-        self, request: Request[object, object, object], code: Code, data: AccesRdv
+        self, request: Request[Any, Any, Any], code: Code, data: AccesRdv
     ) -> RdvUsagerPublic:
         """Cancel the rdv (status `excuse`; a seat only, for a collective session). 409 when
         the motif does not allow it or it is too late."""
@@ -100,7 +100,7 @@ class RdvUsagerController(Controller):
 
     @post("/deplacement", operation_id="deplacerRdv", status_code=200)
     async def deplacer(
-        self, request: Request[object, object, object], code: Code, data: DeplacementRdv
+        self, request: Request[Any, Any, Any], code: Code, data: DeplacementRdv
     ) -> RdvUsagerPublic:
         """Move the rdv to another free créneau of the same motif and site (another session
         with seats, for a collective one). 409 with `prochains_creneaux` when it was just
