@@ -12,6 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from piccolo.engine.sqlite import SQLiteEngine
@@ -20,6 +21,7 @@ from notifications import textes
 from notifications.tables import (
     Canal,
     Message,
+    ParametresNotification,
     StatutMessage,
 )
 from plateforme.db import engine, lignes
@@ -42,11 +44,35 @@ class Parametres:
     silence_fin: time
 
 
-_PARAMETRES_SQL = """SELECT t.nom, t.fuseau_horaire, p.id, p.expediteur, p.fournisseur_sms,
-    p.cle_sms_env, p.secret_webhook_env, p.url_sms, p.fournisseur_email, p.email_expediteur,
-    p.rappels_heures, p.silence_debut, p.silence_fin
-FROM territoire t LEFT JOIN parametres_notification p ON p.territoire = t.id
-WHERE t.id = {}"""
+# The settings' columns, in Parametres' order: the query and the defaults both come from
+# the table, so that a territoire without its own row gets the table's defaults.
+_REGLAGES = (
+    ParametresNotification.expediteur,
+    ParametresNotification.fournisseur_sms,
+    ParametresNotification.cle_sms_env,
+    ParametresNotification.secret_webhook_env,
+    ParametresNotification.url_sms,
+    ParametresNotification.fournisseur_email,
+    ParametresNotification.email_expediteur,
+    ParametresNotification.rappels_heures,
+    ParametresNotification.silence_debut,
+    ParametresNotification.silence_fin,
+)
+
+
+def _defaut(colonne: Any) -> Any:
+    """A column's default as a value (Piccolo wraps a time's in a TimeCustom)."""
+    defaut = colonne.default
+    return defaut.python() if hasattr(defaut, "python") else defaut
+
+
+_DEFAUTS = [_defaut(c) for c in _REGLAGES]
+_PARAMETRES_SQL = (
+    "SELECT t.nom, t.fuseau_horaire, p.id, "
+    + ", ".join(f"p.{c._meta.db_column_name}" for c in _REGLAGES)
+    + " FROM territoire t LEFT JOIN parametres_notification p ON p.territoire = t.id"
+    " WHERE t.id = {}"
+)
 
 
 async def parametres(territoire_id: int) -> Parametres:
@@ -56,8 +82,6 @@ async def parametres(territoire_id: int) -> Parametres:
     if not rows:
         raise LookupError(f"territoire {territoire_id}")
     nom, fuseau, reglee, *valeurs = rows[0]
-    if reglee is None:
-        valeurs = ["", "log", "", "", "", "log", "", "[48, 2]", time(20, 0), time(8, 0)]
     (
         expediteur,
         fournisseur_sms,
@@ -69,7 +93,7 @@ async def parametres(territoire_id: int) -> Parametres:
         rappels_heures,
         silence_debut,
         silence_fin,
-    ) = valeurs
+    ) = _DEFAUTS if reglee is None else valeurs
     return Parametres(
         territoire_id=territoire_id,
         fuseau=fuseau,

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from notifications.tables import Message
 from rdv.tables import Rdv, RdvParticipant, Usager
 from tests import factories
 from tests.integration.conftest import Browser
@@ -229,3 +230,36 @@ async def test_the_agenda_shows_a_relative_with_their_responsable_and_the_respon
     agenda = html.unescape((await agent.http.get("/agenda", params={"jour": day})).text)
     assert "Léa Martin (proche de Camille Martin)" in agenda
     assert 'href="tel:+33612345678">06 12 34 56 78</a>' in agenda
+
+
+async def test_the_messages_about_a_relatives_rdv_go_to_the_person_who_booked_it(
+    client: httpx.AsyncClient, cabinet: dict[str, Any]
+) -> None:
+    """Léa has no phone of her own: Camille, who booked for her, gets the SMS and the
+    e-mail, which name Léa's rdv."""
+    response = await client.post(
+        "/api/rdv",
+        json={
+            **booking(cabinet, "09:00", {"prenom": "Léa", "nom": "Martin"}),
+            "usager": {**CAMILLE, "email": "camille@example.org"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    place = (
+        await RdvParticipant.select(RdvParticipant.rdv)
+        .where(RdvParticipant.code == response.json()["code"])
+        .first()
+    )
+    assert place is not None
+    messages = await Message.select(
+        Message.canal, Message.genre, Message.destinataire, Message.texte, Message.ics
+    ).where(Message.rdv == place["rdv"])
+    par_canal = {(m["canal"], m["genre"]) for m in messages}
+    assert ("sms", "confirmation") in par_canal and ("email", "confirmation") in par_canal
+    assert ("sms", "rappel") in par_canal
+    for message in messages:
+        attendu = "+33612345678" if message["canal"] == "sms" else "camille@example.org"
+        assert message["destinataire"] == attendu
+        assert response.json()["code"] in message["texte"] or message["genre"] == "rappel"
+    [email] = [m for m in messages if m["canal"] == "email"]
+    assert "Léa Martin" in email["ics"]
