@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Sequence, Sized
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -93,23 +93,26 @@ class _SQLiteEngine(SQLiteEngine):
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )
 
-    async def lignes(
-        self, connection: aiosqlite.Connection | None, query: str, args: Sequence[Any]
-    ) -> list[tuple[Any, ...]]:
-        """The rows as tuples, in one trip to the connection's thread: the transaction's
-        connection, or a pooled one."""
-        if connection is not None:
-            return await connection._execute(_tuples, connection, query, args)  # type: ignore[no-untyped-call,no-any-return]
+    @asynccontextmanager
+    async def emprunt(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A pooled connection for one statement outside a transaction: back to the pool
+        if the statement ran to its end, else closed."""
         connection = await self.prendre()
         propre = False
         try:
-            rows: list[tuple[Any, ...]] = await connection._execute(  # type: ignore[no-untyped-call]
-                _tuples, connection, query, args
-            )
+            yield connection
             propre = True
-            return rows
         finally:
             self.rendre(connection, propre)
+
+    async def lignes(self, query: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows as tuples, in one trip to the connection's thread: on the current
+        transaction's connection, as Piccolo's queries, or on a pooled one."""
+        transaction = self.current_transaction.get()
+        if transaction is not None:
+            return await _tuples(_ouverte(transaction.connection), query, args)
+        async with self.emprunt() as connection:
+            return await _tuples(connection, query, args)
 
     async def _run_in_new_connection(
         self,
@@ -118,16 +121,10 @@ class _SQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: Any = None,
     ) -> Any:
-        connection = await self.prendre()
-        propre = False
-        try:
-            response = await self._run_in_existing_connection(
+        async with self.emprunt() as connection:
+            return await self._run_in_existing_connection(
                 connection, query, args, query_type, table
             )
-            propre = True
-            return response
-        finally:
-            self.rendre(connection, propre)
 
     async def _run_in_existing_connection(
         self,
@@ -137,10 +134,7 @@ class _SQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: Any = None,
     ) -> Any:
-        if connection is None:
-            # A task that outlived its transaction (its context still names it): the
-            # connection went back to the pool and may be another request's by now.
-            raise RuntimeError("Cette transaction est terminée.")
+        connection = _ouverte(connection)
         if query_type == "insert" and self.get_version_sync() < 3.35:
             # No RETURNING before SQLite 3.35: the primary key from the cursor, as Piccolo.
             async with connection.execute(query, args or []) as cursor:
@@ -149,17 +143,31 @@ class _SQLiteEngine(SQLiteEngine):
         return await connection.execute_fetchall(query, args or [])
 
 
-def _tuples(
+def _ouverte(connection: aiosqlite.Connection | None) -> aiosqlite.Connection:
+    """The current transaction's connection, unless a task outlived that transaction (its
+    context still names it): the connection went back to the pool and may be another
+    request's by now."""
+    if connection is None:
+        raise RuntimeError("Cette transaction est terminée.")
+    return connection
+
+
+async def _tuples(
     connection: aiosqlite.Connection, query: str, args: Sequence[Any]
 ) -> list[tuple[Any, ...]]:
-    """In the connection's thread: a cursor of its own, so that the connection's dict
-    rows (Piccolo's) are not built."""
-    cursor = connection._conn.cursor()
-    try:
-        cursor.row_factory = None
-        return cursor.execute(query, args).fetchall()
-    finally:
-        cursor.close()
+    """One trip to the connection's thread, with a cursor of its own there, so that the
+    connection's dict rows (Piccolo's) are not built."""
+
+    def lire() -> list[tuple[Any, ...]]:
+        cursor = connection._conn.cursor()
+        try:
+            cursor.row_factory = None
+            return cursor.execute(query, args).fetchall()
+        finally:
+            cursor.close()
+
+    rows: list[tuple[Any, ...]] = await connection._execute(lire)  # type: ignore[no-untyped-call]
+    return rows
 
 
 class _Transaction(SQLiteTransaction):
@@ -315,28 +323,27 @@ async def lignes(sql: str, *args: Any) -> Sequence[Sequence[Any]]:
     (a DATE column gives a date, a BOOLEAN a bool), on a column read as it is.
     """
     db = engine()
-    transaction = db.current_transaction.get()
-    if isinstance(db, PostgresEngine):
-        query = sql.format(*(f"${i}" for i in range(1, len(args) + 1)))
-        if transaction is not None:
-            return await transaction.connection.fetch(query, *args)  # type: ignore[no-any-return]
-        if db.pool is not None:
-            async with db.pool.acquire() as connection:
-                return await connection.fetch(query, *args)  # type: ignore[no-any-return]
-        connection = await db.get_new_connection()
-        try:
-            return await connection.fetch(query, *args)  # type: ignore[no-any-return]
-        finally:
-            await connection.close()
-    if not isinstance(db, _SQLiteEngine):
+    if isinstance(db, _SQLiteEngine):
+        return await db.lignes(sql.format(*("?" for _ in args)), args)
+    if not isinstance(db, PostgresEngine):
         raise RuntimeError(f"unexpected engine {type(db).__name__}")
-    query = sql.format(*("?" for _ in args))
-    if transaction is None:
-        return await db.lignes(None, query, args)
-    if transaction.connection is None:
-        # As `_run_in_existing_connection`: never another request's connection.
-        raise RuntimeError("Cette transaction est terminée.")
-    return await db.lignes(transaction.connection, query, args)
+    query = sql.format(*(f"${i}" for i in range(1, len(args) + 1)))
+    transaction = db.current_transaction.get()
+    if transaction is not None:
+        return await transaction.connection.fetch(query, *args)  # type: ignore[no-any-return]
+    if db.pool is not None:
+        async with db.pool.acquire() as connection:
+            return await connection.fetch(query, *args)  # type: ignore[no-any-return]
+    connection = await db.get_new_connection()
+    try:
+        return await connection.fetch(query, *args)  # type: ignore[no-any-return]
+    finally:
+        await connection.close()
+
+
+def marques(valeurs: Sized) -> str:
+    """`{}, {}, ...`: one placeholder of `lignes` per value, for an IN list."""
+    return ", ".join("{}" for _ in range(len(valeurs)))
 
 
 def is_unique_violation(error: BaseException) -> bool:

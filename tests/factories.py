@@ -199,6 +199,20 @@ def monday_at(hhmm: str, weeks: int = 2, zone: ZoneInfo = PARIS) -> datetime:
     return datetime(monday.year, monday.month, monday.day, hours, minutes, tzinfo=zone)
 
 
+def monday_ouvre_at(
+    hhmm: str, departement: str, jours: tuple[int, ...] = (0,), weeks: int = 2
+) -> datetime:
+    """`monday_at`, on the first Monday from `weeks` weeks ahead whose days `jours` (0 =
+    that Monday) are no public holiday in the département: a plage is closed then."""
+    from sites.services.jours_feries import jours_feries
+
+    annee = datetime.now(PARIS).year
+    feries = jours_feries(departement, range(annee, annee + 2))
+    while any(monday_at(hhmm, weeks).date() + timedelta(days=d) in feries for d in jours):
+        weeks += 1
+    return monday_at(hhmm, weeks)
+
+
 async def file_attente(site_row: Site, service_row: Service, **values: Any) -> Any:
     """A queue, open at any hour unless `horaires` says otherwise."""
     from file_attente.tables import FileAttente

@@ -46,7 +46,7 @@ from notifications.fournisseurs.base import (
 )
 from notifications.services import sortie
 from notifications.tables import Canal, Message, OppositionSms, StatutMessage
-from plateforme.db import is_sqlite, write_transaction
+from plateforme.db import is_sqlite, marques, write_transaction
 from plateforme.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ async def _ecrire_envoyes(
     """One UPDATE for messages sent under one claim by one provider, conditional on the
     claim."""
     horodatage = "{}" if is_sqlite() else "CAST({} AS TIMESTAMPTZ)"
-    ids = ", ".join("{}" for _ in messages)
+    ids = marques(messages)
     cas = " ".join("WHEN {} THEN {}" for _ in messages)
     quand = " ".join(f"WHEN {{}} THEN {horodatage}" for _ in messages)
     segments_sql = "segments = {}, " if segments else ""

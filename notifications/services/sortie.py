@@ -195,11 +195,12 @@ async def ecrire(
             opposition = await oppose(p.territoire_id, destinataire)
         if opposition:
             return False
-    if not _insert_dit_si_ecrit() and await Message.exists().where(Message.cle == cle):
+    returning = _insert_dit_si_ecrit()
+    if not returning and await Message.exists().where(Message.cle == cle):
         return False
     mesure = textes.mesurer(texte) if canal == Canal.sms else None
     ecrit = await lignes(
-        _INSERT_MESSAGE + (" RETURNING id" if _insert_dit_si_ecrit() else ""),
+        _INSERT_MESSAGE + (" RETURNING id" if returning else ""),
         p.territoire_id,
         str(canal),
         genre,
@@ -221,7 +222,7 @@ async def ecrire(
         datetime.now(UTC),
     )
     # The insert returns the new row's id, none when the key was there: no query before.
-    return bool(ecrit) or not _insert_dit_si_ecrit()
+    return bool(ecrit) or not returning
 
 
 # Written once rather than built by Piccolo for each message (three for each booking,

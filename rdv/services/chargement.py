@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.engine.postgres import PostgresEngine
 
-from plateforme.db import engine, lignes
+from plateforme.db import engine, lignes, marques
 from plateforme.errors import NotFound
 from rdv import creneaux
 from rdv.tables import STATUTS_ACTIFS, Rdv, RdvParticipant, StatutRdv
@@ -139,8 +139,8 @@ async def _occupations(
     statuts = [str(s) for s in STATUTS_ACTIFS]
     sql = (
         f"SELECT agent, {_CONCAT_SQL[moteur].format(paires)}"
-        f" FROM rdv WHERE agent IN ({', '.join('{}' for _ in agents)})"
-        f" AND statut IN ({', '.join('{}' for _ in statuts)})"
+        f" FROM rdv WHERE agent IN ({marques(agents)})"
+        f" AND statut IN ({marques(statuts)})"
         " AND debut < {} AND fin > {}"
     )
     args: list[Any] = [*agents, *statuts, fin, debut]
@@ -323,7 +323,7 @@ async def charger(
     for colonne, ids in (("p.site", site_ids), ("p.agent", agent_ids)):
         if ids is not None:
             ids = list(ids) or [-1]
-            sql += f" AND {colonne} IN ({', '.join('{}' for _ in ids)})"
+            sql += f" AND {colonne} IN ({marques(ids)})"
             args += ids
     rows = await lignes(sql, *args)
     if not rows:
@@ -348,11 +348,10 @@ async def charger(
     agents = sorted({p.agent_id for p in contexte.plages})
     sites = sorted(departements)
 
-    marques = ", ".join("{}" for _ in agents)
     contexte.absences = [
         creneaux.Absence(agent_id=agent, debut=debut_absence, fin=fin_absence, rrule=rrule)
         for agent, debut_absence, fin_absence, rrule in await lignes(
-            f"SELECT agent, debut, fin, rrule FROM absence WHERE agent IN ({marques})"
+            f"SELECT agent, debut, fin, rrule FROM absence WHERE agent IN ({marques(agents)})"
             " AND debut < {} AND (rrule IS NOT NULL OR fin > {})",
             *agents,
             fin,
@@ -364,7 +363,7 @@ async def charger(
 
     fermes: dict[int, set[date]] = defaultdict(set)
     for site_id, debut_fermeture, fin_fermeture in await lignes(
-        f"SELECT site, debut, fin FROM fermeture WHERE site IN ({', '.join('{}' for _ in sites)})"
+        f"SELECT site, debut, fin FROM fermeture WHERE site IN ({marques(sites)})"
         " AND debut <= {} AND fin >= {}",
         *sites,
         dernier_jour,

@@ -50,8 +50,19 @@ async def verrouiller_agent(agent_id: int) -> None:
     first's rdv and fail cleanly. SQLite needs nothing: IMMEDIATE write
     transactions are already serialised.
     """
+    await _verrouiller("SELECT id FROM agent WHERE id = {} FOR UPDATE", agent_id)
+
+
+async def verrouiller_agent_de_la_place(participant_id: int) -> None:
+    """`verrouiller_agent` for the agent of a seat's session, found and locked in one query."""
+    await _verrouiller(
+        "SELECT a.id FROM agent a JOIN rdv r ON r.agent = a.id"
+        " JOIN rdv_participant p ON p.rdv = r.id WHERE p.id = {} FOR UPDATE OF a",
+        participant_id,
+    )
+
+
+async def _verrouiller(sql: str, identifiant: int) -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.run_querystring(
-            QueryString("SELECT id FROM agent WHERE id = {} FOR UPDATE", agent_id)
-        )
+        await db.run_querystring(QueryString(sql, identifiant))

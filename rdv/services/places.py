@@ -15,7 +15,7 @@ from plateforme.db import is_unique_violation, lecture, write_transaction
 from plateforme.errors import Conflict, Invalid, NotFound
 from plateforme.reactions import reagir
 from rdv.services.chargement import motif_info
-from rdv.services.contraintes import is_complet, verrouiller_agent
+from rdv.services.contraintes import is_complet, verrouiller_agent_de_la_place
 from rdv.services.cycle import ANNULATIONS, APRES_LE_DEBUT, Acteur, journal
 from rdv.services.reservation import (
     DejaInscrit,
@@ -30,13 +30,7 @@ async def _place(participant_id: int, *, verrouiller: bool = False) -> dict[str,
     """The seat with its session; with `verrouiller` (in a write transaction), once the
     session's agent is locked, so that a change of the session waits (PostgreSQL)."""
     if verrouiller:
-        agent = (
-            await RdvParticipant.select(RdvParticipant.rdv.agent.as_alias("agent"))
-            .where(RdvParticipant.id == participant_id)
-            .first()
-        )
-        if agent is not None:
-            await verrouiller_agent(agent["agent"])
+        await verrouiller_agent_de_la_place(participant_id)
     row = (
         await RdvParticipant.select(
             RdvParticipant.id,

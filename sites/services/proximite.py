@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query import Select
 
+from plateforme.db import marques
 from plateforme.errors import Invalid, NotFound
 from sites.services._geometrie import EARTH_RADIUS_KM, Boite, boite_englobante, distance_km
 from sites.services.horaires import (
@@ -371,7 +372,7 @@ async def _sites_annuaire(
     else:
         first = last = aujourd_hui
     last += dt.timedelta(days=JOURS_AFFICHES - 1)
-    sql = _SITES_SQL % ", ".join("{}" for _ in site_ids)
+    sql = _SITES_SQL % marques(site_ids)
     details: dict[int, dict[str, Any]] = {}
     fermetures: dict[int, list[tuple[dt.date, dt.date, str]]] = defaultdict(list)
     for row in await Site.raw(sql, last, first, *site_ids):

@@ -13,7 +13,6 @@ from plateforme.errors import Invalid, NotFound
 from rdv.services import recherche, reservation
 from rdv.services.reservation import DemandeRdv, Personne
 from rdv.tables import Absence, Motif
-from sites.services.jours_feries import jours_feries
 from sites.tables import Fermeture
 from tests import factories
 
@@ -29,16 +28,7 @@ async def test_a_closed_day_and_a_weekly_absence_are_neither_offered_nor_bookabl
     motif = await factories.motif(service, duree_minutes=30)
     await factories.plage(agent, site, [motif], heure_debut="09:00", heure_fin="11:00")
     # A Monday with no public holiday in the days looked at.
-    feries = jours_feries(
-        territoire.code, range(datetime.now(PARIS).year, datetime.now(PARIS).year + 2)
-    )
-    semaines = 2
-    while any(
-        factories.monday_at("09:00", semaines).date() + timedelta(days=d) in feries
-        for d in (0, 1, 2, 7, 8)
-    ):
-        semaines += 1
-    lundi = factories.monday_at("09:00", semaines).date()
+    lundi = factories.monday_ouvre_at("09:00", territoire.code, jours=(0, 1, 2, 7, 8)).date()
     # The site is closed on that Monday (one day), and the agent is away every
     # Tuesday from 09:00 to 10:00, from the week before.
     mardi_avant = lundi - timedelta(days=6)
