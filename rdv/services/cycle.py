@@ -82,30 +82,10 @@ async def changer_statut(
         raise Invalid(fields={"statut": "Statut inconnu."})
     try:
         async with write_transaction():
-            rdv = await _rdv(rdv_id)
-            await verrouiller_agent(rdv["agent"])
-            courant = rdv["statut"]
-            permis = TRANSITIONS_AGENT[courant] | (
-                {StatutRdv.excuse} if acteur.kind == "usager" else set()
-            )
-            if statut == courant:
+            change = await _changer(rdv_id, statut, acteur)
+            if change is None:
                 return
-            if statut not in permis:
-                raise Conflict(
-                    f"Un rendez-vous {LIBELLES[courant]} ne peut pas devenir {LIBELLES[statut]}.",
-                    code="transition_impossible",
-                )
-            if statut in APRES_LE_DEBUT and rdv["debut"] > datetime.now(UTC):
-                raise Conflict(
-                    "Ce rendez-vous n'a pas encore commencé : il ne peut pas être vu ni manqué.",
-                    code="rdv_pas_commence",
-                )
-            values: dict[Any, Any] = {Rdv.statut: statut, Rdv.updated_at: datetime.now(UTC)}
-            if statut in ANNULATIONS or courant in ANNULATIONS:
-                values[Rdv.sequence] = Rdv.sequence + 1
-                if rdv["collectif"]:
-                    await suivre_la_session(rdv_id)
-            await Rdv.update(values).where(Rdv.id == rdv_id)
+            rdv, courant = change
             await journal(
                 rdv_id,
                 "statut",
@@ -128,6 +108,45 @@ async def changer_statut(
                 "Un autre rendez-vous occupe désormais ce créneau.", code="creneau_indisponible"
             ) from None
         raise
+
+
+async def _changer(rdv_id: int, statut: str, acteur: Acteur) -> tuple[dict[str, Any], str] | None:
+    """Set `statut` if it may follow the rdv's status as it is now: the rdv and its status
+    before, or None when it has it already; raise when it may not.
+
+    The UPDATE holds only if the status is still the one read: on PostgreSQL another
+    transaction may have changed it in between (ten agents cancelling at once would
+    otherwise cancel it ten times), and then the decision is made again on what it is.
+    """
+    while True:
+        rdv = await _rdv(rdv_id)
+        await verrouiller_agent(rdv["agent"])
+        courant = rdv["statut"]
+        if statut == courant:
+            return None
+        permis = TRANSITIONS_AGENT[courant] | (
+            {StatutRdv.excuse} if acteur.kind == "usager" else set()
+        )
+        if statut not in permis:
+            raise Conflict(
+                f"Un rendez-vous {LIBELLES[courant]} ne peut pas devenir {LIBELLES[statut]}.",
+                code="transition_impossible",
+            )
+        if statut in APRES_LE_DEBUT and rdv["debut"] > datetime.now(UTC):
+            raise Conflict(
+                "Ce rendez-vous n'a pas encore commencé : il ne peut pas être vu ni manqué.",
+                code="rdv_pas_commence",
+            )
+        values: dict[Any, Any] = {Rdv.statut: statut, Rdv.updated_at: datetime.now(UTC)}
+        sequence = statut in ANNULATIONS or courant in ANNULATIONS
+        if sequence:
+            values[Rdv.sequence] = Rdv.sequence + 1
+        if await (
+            Rdv.update(values).where(Rdv.id == rdv_id, Rdv.statut == courant).returning(Rdv.id)
+        ):
+            if sequence and rdv["collectif"]:
+                await suivre_la_session(rdv_id)
+            return rdv, courant
 
 
 async def deplacer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -139,3 +140,21 @@ async def test_someone_guessing_codes_does_not_lock_out_people_who_have_their_li
     code = booked["rdv"].code
     found = await acces_usager.trouver(code, ip=ip, cle_lien=acces_usager.cle(code))
     assert found.id == booked["rdv"].id
+
+
+async def test_ten_agents_cancelling_one_rdv_at_once_cancel_it_once(booked: dict[str, Any]) -> None:
+    """Several agents acting on one rdv at the same instant: the change applies once (a
+    status it already has is no change), and the history and the messages record it once
+    (both engines)."""
+    from notifications.tables import Message
+
+    rdv_id, agent = booked["rdv"].id, cycle.Acteur("agent", booked["agent"].id)
+    await asyncio.gather(
+        *(
+            cycle.changer_statut(rdv_id, "annule", agent, motif_annulation="Fermeture")
+            for _ in range(10)
+        )
+    )
+    assert [h[1] for h in await history(rdv_id)] == ["a_venir", "annule"]
+    annulations = await Message.count().where(Message.rdv == rdv_id, Message.genre == "annulation")
+    assert annulations == 1
